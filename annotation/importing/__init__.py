@@ -1,0 +1,1 @@
+"""The import pipeline: parse → validate → redact → store → pre-label, with explicit stages."""

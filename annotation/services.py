@@ -1,0 +1,130 @@
+"""Writes for annotation: projects, routing, imports. Keyword-only, one transaction each."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.text import slugify
+
+from workforce.access import AccessDenied, Actor, require_role
+from workforce.models import Role, Vendor
+
+from .importing.parsers import FORMATS, detect_format
+from .models import ImportJob, Project, ProjectVendor
+from .tasks import import_items
+
+PROJECT_FIELDS = ("guidelines", "instruction", "overlap", "priority", "gold_rate", "lease_seconds", "paused")
+
+
+def check_project_admin(actor: Actor) -> None:
+    require_role(actor, Role.ADMIN)
+    if not actor.is_internal:
+        raise AccessDenied("Only internal staff manage projects.")
+
+
+@transaction.atomic
+def project_create(
+    *,
+    actor: Actor,
+    name: str,
+    kind: str,
+    label_schema: dict[str, Any],
+    slug: str = "",
+    vendors: list[Vendor] | None = None,
+    **fields: Any,
+) -> Project:
+    check_project_admin(actor)
+    unknown = set(fields) - set(PROJECT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown project fields: {sorted(unknown)}")
+    project = Project(
+        organization_id=actor.organization_id,
+        name=name,
+        slug=slug or slugify(name)[:80],
+        kind=kind,
+        label_schema=label_schema,
+        **fields,
+    )
+    project.full_clean()
+    project.save()
+    for vendor in vendors or []:
+        project_route(actor=actor, project=project, vendor=vendor)
+    return project
+
+
+@transaction.atomic
+def project_update(*, actor: Actor, project: Project, **fields: Any) -> Project:
+    check_project_admin(actor)
+    unknown = set(fields) - set(PROJECT_FIELDS) - {"name", "label_schema"}
+    if unknown:
+        raise TypeError(f"unknown project fields: {sorted(unknown)}")
+    for key, value in fields.items():
+        setattr(project, key, value)
+    project.full_clean()
+    project.save()
+    return project
+
+
+@transaction.atomic
+def project_route(
+    *, actor: Actor, project: Project, vendor: Vendor, share: int = 100, priority: int = 0, active: bool = True
+) -> ProjectVendor:
+    check_project_admin(actor)
+    if vendor.organization_id != project.organization_id:
+        raise AccessDenied("That vendor belongs to another organization.")
+    route, _ = ProjectVendor.objects.update_or_create(
+        project=project, vendor=vendor, defaults={"share": share, "priority": priority, "active": active}
+    )
+    return route
+
+
+def check_import(actor: Actor, project: Project) -> None:
+    require_role(actor, Role.ML_ENGINEER)
+    if not actor.is_internal or project.organization_id != actor.organization_id:
+        raise AccessDenied("Only internal staff of this organization import items.")
+
+
+def import_create(
+    *,
+    actor: Actor,
+    project: Project,
+    filename: str,
+    upload: IO[bytes] | None = None,
+    path: Path | None = None,
+    fmt: str | None = None,
+    enqueue: bool = True,
+) -> ImportJob:
+    """Register an import. An upload is copied to the import folder (streamed, never in memory);
+    a local ``path`` is read in place. The job runs on the worker unless ``enqueue`` is False."""
+    check_import(actor, project)
+    fmt = fmt or detect_format(filename)
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if (upload is None) == (path is None):
+        raise ValueError("give exactly one of upload or path")
+    if upload is not None:
+        folder = Path(settings.QUORUM["IMPORT_UPLOAD_DIR"])
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{uuid.uuid4().hex}.{fmt}"
+        with open(target, "wb") as out:
+            shutil.copyfileobj(upload, out, length=1 << 20)
+        file_path = str(target)
+    else:
+        assert path is not None
+        file_path = str(path.resolve())
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            project=project,
+            created_by=actor.user,
+            format=fmt,
+            source_name=Path(filename).name[:255],
+            file_path=file_path,
+        )
+        if enqueue:
+            transaction.on_commit(lambda: import_items.delay(job.pk))
+    return job

@@ -1,0 +1,1 @@
+"""Settings split by environment: base (shared, mode detection), dev, production, test."""

@@ -1,0 +1,1 @@
+"""The web UIs: annotator workspace, moderation console, admin and vendor dashboard."""

@@ -1,0 +1,1 @@
+"""PII detection and redaction, encrypted raw content, reveal audit."""

@@ -1,0 +1,1 @@
+"""Moderation: policy taxonomy, cases, decisions, escalation, appeals, reviewer wellness."""

@@ -1,0 +1,90 @@
+"""Shared fixtures: an organization with two vendors and a user for every role, API clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from annotation.models import Project
+from annotation.services import project_create
+from workforce.access import actor_for
+from workforce.models import Clearance, Organization, Role, User, Vendor
+from workforce.services import user_create
+
+PASSWORD = "test-pass-123"
+
+
+@dataclass
+class World:
+    org: Organization
+    offshore: Vendor
+    onshore: Vendor
+    users: dict[str, User]
+    other_org: Organization
+    stranger: User
+
+    def client(self, username: str) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(self.users[username] if username != "stranger" else self.stranger)
+        return client
+
+
+ROLES: list[tuple[str, str, str | None]] = [
+    ("admin", Role.ADMIN, None),
+    ("ml", Role.ML_ENGINEER, None),
+    ("reviewer", Role.REVIEWER, None),
+    ("annotator", Role.ANNOTATOR, None),
+    ("off_manager", Role.VENDOR_MANAGER, "offshore"),
+    ("off_annotator", Role.ANNOTATOR, "offshore"),
+    ("off_annotator2", Role.ANNOTATOR, "offshore"),
+    ("off_reviewer", Role.REVIEWER, "offshore"),
+    ("on_manager", Role.VENDOR_MANAGER, "onshore"),
+    ("on_annotator", Role.ANNOTATOR, "onshore"),
+]
+
+
+def make_world() -> World:
+    org = Organization.objects.create(name="Org", slug="org")
+    offshore = Vendor.objects.create(
+        organization=org, name="Offshore", country="PH", clearance=Clearance.RESTRICTED,
+        rate_per_task=Decimal("0.05"), rate_per_hour=Decimal("6"),
+    )
+    onshore = Vendor.objects.create(
+        organization=org, name="Onshore", country="US", clearance=Clearance.STANDARD,
+        rate_per_task=Decimal("0.10"), rate_per_hour=Decimal("20"),
+    )
+    vendors = {"offshore": offshore, "onshore": onshore}
+    users = {
+        name: user_create(
+            organization=org, username=name, password=PASSWORD, role=role,
+            vendor=vendors[v] if v else None,
+        )
+        for name, role, v in ROLES
+    }
+    other_org = Organization.objects.create(name="Other", slug="other")
+    stranger = user_create(organization=other_org, username="stranger", password=PASSWORD, role=Role.ADMIN)
+    return World(org, offshore, onshore, users, other_org, stranger)
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    return make_world()
+
+
+def make_project(world: World, *, vendors: list[Vendor] | None = None, **kwargs: Any) -> Project:
+    defaults: dict[str, Any] = {
+        "name": "Intent",
+        "kind": "single_label",
+        "label_schema": {"labels": [{"value": "billing"}, {"value": "technical"}, {"value": "other"}]},
+    }
+    defaults.update(kwargs)
+    return project_create(actor=actor_for(world.users["admin"]), vendors=vendors, **defaults)
+
+
+@pytest.fixture
+def project(world: World) -> Project:
+    return make_project(world, vendors=[world.offshore])

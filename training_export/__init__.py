@@ -1,0 +1,1 @@
+"""Label resolution, immutable snapshots, export formats and fine-tuning jobs."""
