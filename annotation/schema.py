@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 KINDS = ("single_label", "multi_label", "span", "moderation")
@@ -141,7 +142,7 @@ def validate_spans(labelset: LabelSet, spans: Any, text: str, field: str = "span
         out.append({"start": start, "end": end, "label": label})
     out.sort(key=lambda s: (s["start"], s["end"]))
     if not labelset.allow_overlapping_spans:
-        for prev, cur in zip(out, out[1:], strict=False):
+        for prev, cur in pairwise(out):
             if cur["start"] < prev["end"]:
                 raise SchemaError(
                     field, f"spans {prev['start']}..{prev['end']} and {cur['start']}..{cur['end']} overlap"

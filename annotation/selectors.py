@@ -18,7 +18,7 @@ from .models import Annotation, ImportJob, Item, Project
 def projects_visible(actor: Actor) -> QuerySet[Project]:
     qs = Project.objects.filter(organization_id=actor.organization_id)
     if not actor.is_internal:
-        qs = qs.filter(routes__vendor_id=actor.vendor_id, routes__active=True)
+        qs = qs.filter(routes__vendor_id=actor.vendor_id or 0, routes__active=True)
     return qs.order_by("-priority", "name").distinct()
 
 
@@ -35,7 +35,7 @@ def item_scope(actor: Actor) -> Q:
         return Q(project__organization_id=actor.organization_id)
     return Q(
         project__organization_id=actor.organization_id,
-        project__routes__vendor_id=actor.vendor_id,
+        project__routes__vendor_id=actor.vendor_id or 0,
         project__routes__active=True,
         internal_only=False,
     ) & (Q(pinned_vendor__isnull=True) | Q(pinned_vendor_id=actor.vendor_id))
@@ -57,10 +57,10 @@ def item_get(actor: Actor, item_id: int) -> Item:
 
 def annotations_visible(actor: Actor) -> QuerySet[Annotation]:
     qs = Annotation.objects.filter(item__project__organization_id=actor.organization_id)
-    if actor.is_admin or actor.has_role(Role.ML_ENGINEER) and actor.is_internal:
+    if actor.is_admin or (actor.has_role(Role.ML_ENGINEER) and actor.is_internal):
         return qs.order_by("-id")
     if actor.role in (Role.VENDOR_MANAGER,) or (actor.role == Role.REVIEWER and not actor.is_internal):
-        return qs.filter(vendor_id=actor.vendor_id).order_by("-id")
+        return qs.filter(vendor_id=actor.vendor_id or 0).order_by("-id")
     if actor.role == Role.REVIEWER:
         return qs.order_by("-id")
     return qs.filter(annotator_id=actor.user.pk).order_by("-id")

@@ -15,8 +15,16 @@ def import_items(job_id: int) -> str:
     return run_import(job_id).status
 
 
+@shared_task(ignore_result=True)
+def recover_imports() -> int:
+    """Re-queue imports whose worker died (stale heartbeat) or whose message was lost. Beat runs it."""
+    jobs = recoverable_jobs()
+    for job_id in jobs:
+        import_items.delay(job_id)
+    return len(jobs)
+
+
 @worker_ready.connect
 def requeue_interrupted_imports(**_: Any) -> None:
     """A worker that died mid-import leaves its job 'running'; the next worker picks it up."""
-    for job_id in recoverable_jobs():
-        import_items.delay(job_id)
+    recover_imports.delay()

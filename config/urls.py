@@ -1,12 +1,12 @@
 """Root URL configuration: pages, admin, health, and the versioned REST API with its schema."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from .health import healthz
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("workforce.urls")),
     path("", include("annotation.urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),

@@ -21,8 +21,9 @@ from workforce.access import actor_for
 from workforce.models import Clearance, Organization, Role, User, Vendor
 from workforce.services import user_create
 
-DEMO_PASSWORD = "quorum-demo"
+DEMO_PASSWORD = "quorum-demo"  # noqa: S105 (printed for the demo on purpose)
 ORG_SLUG = "acme"
+INTENTS = ("billing", "technical", "account", "other")
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ CITIES = ["Lisbon", "Leeds", "Austin", "Kraków", "Lyon", "Osaka", "Pune", "Vale
 
 TICKETS = {
     "billing": [
-        "Hi, I was charged twice for my subscription this month. My card ending 4242 shows two payments of $12.99. Please refund one. - {name}",
+        "Hi, I was charged twice for my subscription this month. My card ending 4242 shows two payments "
+        "of $12.99. Please refund one. - {name}",
         "Can you send me an invoice for order #{num}? My accountant needs it. Email it to {email} please.",
         "Why did my plan price go up? I signed up for the annual plan in {city} and now I'm billed monthly.",
     ],
@@ -164,9 +166,10 @@ def _create() -> None:
     admin = actor_for(users["admin"])
     tickets = project_create(
         actor=admin, name="Support ticket intent", slug="ticket-intent", kind="single_label",
-        label_schema={"labels": [{"value": v, "title": v.title()} for v in ("billing", "technical", "account", "other")]},
-        guidelines="## Intent\nPick the **main** reason the customer wrote.\n\n- *billing*: charges, invoices, refunds\n"
-        "- *technical*: bugs, crashes, sync\n- *account*: login, deletion, profile\n- *other*: anything else",
+        label_schema={"labels": [{"value": v, "title": v.title()} for v in INTENTS]},
+        guidelines="## Intent\nPick the **main** reason the customer wrote.\n\n"
+        "- *billing*: charges, invoices, refunds\n- *technical*: bugs, crashes, sync\n"
+        "- *account*: login, deletion, profile\n- *other*: anything else",
         instruction="Classify the support ticket by intent.", overlap=2, vendors=[offshore, onshore],
     )
     ner = project_create(

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -88,3 +94,50 @@ def make_project(world: World, *, vendors: list[Vendor] | None = None, **kwargs:
 @pytest.fixture
 def project(world: World) -> Project:
     return make_project(world, vendors=[world.offshore])
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def services_env(**extra: str) -> dict[str, str]:
+    """Environment for a subprocess (server, worker) that must use this run's test database."""
+    from django.db import connection
+
+    settings_dict = connection.settings_dict
+    url = (
+        f"postgres://{settings_dict['USER'] or 'postgres'}@{settings_dict['HOST'] or '127.0.0.1'}:"
+        f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+    )
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.dev", DATABASE_URL=url)
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def celery_worker(transactional_db: Any, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process on every queue, against this run's database and Redis."""
+    log = tmp_path / "worker.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,inference,training",
+             "--pool=solo", "--loglevel=INFO", "-n", f"test-{os.getpid()}@%h", "--without-heartbeat",
+             "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=services_env(), stdout=out, stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while b"ready." not in log.read_bytes():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"celery worker did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        from django.db import connections
+
+        connections.close_all()

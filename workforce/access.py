@@ -21,7 +21,7 @@ class AccessDenied(Exception):
 @dataclass(frozen=True)
 class Actor:
     user: User
-    organization_id: int | None
+    organization_id: int
     vendor_id: int | None
     role: str
     clearance: str
@@ -45,6 +45,8 @@ def actor_for(user: Any) -> Actor:
     """Build the Actor for an authenticated user; raises AccessDenied for anonymous users."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         raise AccessDenied("Sign in first.")
+    if user.organization_id is None:
+        raise AccessDenied("Your account belongs to no organization; ask an admin.")
     vendor: Vendor | None = user.vendor
     clearance = vendor.clearance if vendor is not None else Clearance.INTERNAL
     if vendor is not None and not vendor.active:
@@ -67,7 +69,7 @@ def vendors_visible(actor: Actor) -> QuerySet[Vendor]:
     """Internal staff see their organization's vendors; vendor users see only their own."""
     qs = Vendor.objects.filter(organization_id=actor.organization_id)
     if not actor.is_internal:
-        qs = qs.filter(pk=actor.vendor_id)
+        qs = qs.filter(pk=actor.vendor_id or 0)
     return qs.order_by("name")
 
 
@@ -78,5 +80,5 @@ def users_visible(actor: Actor) -> QuerySet[User]:
     if actor.is_admin:
         return qs.order_by("username")
     if actor.role == Role.VENDOR_MANAGER:
-        return qs.filter(vendor_id=actor.vendor_id).order_by("username")
+        return qs.filter(vendor_id=actor.vendor_id or 0).order_by("username")
     return qs.filter(pk=actor.user.pk)

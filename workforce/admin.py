@@ -19,7 +19,7 @@ class VendorAdmin(admin.ModelAdmin[Vendor]):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin[User]):
     list_display = ["username", "role", "vendor", "organization", "is_active"]
     list_filter = ["role", "vendor", "is_active"]
     fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("Membership", {"fields": ("organization", "vendor", "role")}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
@@ -11,7 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .access import actor_for, require_role, users_visible, vendors_visible
+from .access import Actor, actor_for, require_role, users_visible, vendors_visible
+from .apiviews import ActorScopedMixin
 from .models import ApiToken, Role, User, Vendor
 from .services import ALL_SCOPES, token_create, token_revoke, vendor_create
 
@@ -46,18 +48,23 @@ class MeApi(APIView):
         return Response(self.OutputSerializer(actor.user).data)
 
 
-class VendorListApi(generics.ListCreateAPIView[Vendor]):
+class VendorListApi(ActorScopedMixin[Vendor], generics.ListCreateAPIView[Vendor]):
     serializer_class = VendorOut
+    model = Vendor
 
     class InputSerializer(serializers.Serializer[Any]):
         name = serializers.CharField(max_length=200)
         country = serializers.CharField(min_length=2, max_length=2)
         clearance = serializers.ChoiceField(choices=["restricted", "standard", "internal"])
-        rate_per_task = serializers.DecimalField(max_digits=10, decimal_places=4, min_value=0, default=0)
-        rate_per_hour = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, default=0)
+        rate_per_task = serializers.DecimalField(
+            max_digits=10, decimal_places=4, min_value=Decimal(0), default=Decimal(0)
+        )
+        rate_per_hour = serializers.DecimalField(
+            max_digits=10, decimal_places=2, min_value=Decimal(0), default=Decimal(0)
+        )
 
-    def get_queryset(self) -> QuerySet[Vendor]:
-        return vendors_visible(actor_for(self.request.user))
+    def scoped_queryset(self, actor: Actor) -> QuerySet[Vendor]:
+        return vendors_visible(actor)
 
     @extend_schema(request=InputSerializer, responses={201: VendorOut})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -67,12 +74,11 @@ class VendorListApi(generics.ListCreateAPIView[Vendor]):
         return Response(VendorOut(vendor).data, status=status.HTTP_201_CREATED)
 
 
-class UserListApi(generics.ListAPIView[User]):
+class UserListApi(ActorScopedMixin[User], generics.ListAPIView[User]):
     serializer_class = UserOut
-    ordering = "username"
+    model = User
 
-    def get_queryset(self) -> QuerySet[User]:
-        actor = actor_for(self.request.user)
+    def scoped_queryset(self, actor: Actor) -> QuerySet[User]:
         require_role(actor, Role.VENDOR_MANAGER)
         return users_visible(actor)
 
@@ -83,8 +89,9 @@ class TokenOut(serializers.ModelSerializer[ApiToken]):
         fields = ["id", "name", "prefix", "scopes", "created_at", "expires_at", "revoked_at", "last_used_at"]
 
 
-class TokenListApi(generics.ListCreateAPIView[ApiToken]):
+class TokenListApi(ActorScopedMixin[ApiToken], generics.ListCreateAPIView[ApiToken]):
     serializer_class = TokenOut
+    model = ApiToken
 
     class InputSerializer(serializers.Serializer[Any]):
         name = serializers.CharField(max_length=100)
@@ -97,8 +104,8 @@ class TokenListApi(generics.ListCreateAPIView[ApiToken]):
         class Meta(TokenOut.Meta):
             fields = [*TokenOut.Meta.fields, "token"]
 
-    def get_queryset(self) -> QuerySet[ApiToken]:
-        return ApiToken.objects.filter(user=self.request.user.pk)
+    def scoped_queryset(self, actor: Actor) -> QuerySet[ApiToken]:
+        return ApiToken.objects.filter(user=actor.user)
 
     @extend_schema(request=InputSerializer, responses={201: CreatedSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -110,11 +117,12 @@ class TokenListApi(generics.ListCreateAPIView[ApiToken]):
         return Response(out, status=status.HTTP_201_CREATED)
 
 
-class TokenDetailApi(generics.RetrieveDestroyAPIView[ApiToken]):
+class TokenDetailApi(ActorScopedMixin[ApiToken], generics.RetrieveDestroyAPIView[ApiToken]):
     serializer_class = TokenOut
+    model = ApiToken
 
-    def get_queryset(self) -> QuerySet[ApiToken]:
-        return ApiToken.objects.filter(user=self.request.user.pk)
+    def scoped_queryset(self, actor: Actor) -> QuerySet[ApiToken]:
+        return ApiToken.objects.filter(user=actor.user)
 
     def perform_destroy(self, instance: ApiToken) -> None:
         token_revoke(actor=actor_for(self.request.user), token=instance)

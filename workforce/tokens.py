@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 
-TOKEN_PREFIX = "qrm"
+TOKEN_PREFIX = "qrm"  # noqa: S105 (a public marker, not a secret)
 
 
 def new_token() -> tuple[str, str, str]:

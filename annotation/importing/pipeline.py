@@ -86,7 +86,7 @@ def recoverable_jobs() -> list[int]:
     now = timezone.now()
     return list(
         ImportJob.objects.filter(
-            Q(status=ImportStatus.QUEUED)
+            (Q(status=ImportStatus.QUEUED) & Q(created_at__lt=now - STALE_AFTER))
             | (Q(status=ImportStatus.RUNNING) & Q(heartbeat_at__lt=now - STALE_AFTER))
         ).values_list("pk", flat=True)
     )
@@ -98,17 +98,15 @@ def run_import(job_id: int) -> ImportJob:
         return ImportJob.objects.get(pk=job_id)
     job = ImportJob.objects.select_related("project", "project__organization").get(pk=job_id)
     project = job.project
-    store.clear_stage(job.pk)
     _progress(job, stage="parse", rows_seen=0)
     errors = ErrorLog(limit=settings.QUORUM["IMPORT_MAX_ERRORS"])
     try:
         labelset = parse_schema(project.kind, project.label_schema)
         _stage_file(job, project, labelset, errors)
-        if not errors.count:
-            _progress(job, stage="validate")
-            for ext, lines in store.duplicate_ids(job.pk, errors.limit):
-                joined = ", ".join(str(n) for n in lines)
-                errors.add(lines[-1], "external_id", f"duplicate id {ext!r} (lines {joined})")
+        _progress(job, stage="validate")
+        for ext, lines in store.duplicate_ids(job.pk, errors.limit):
+            joined = ", ".join(str(n) for n in lines)
+            errors.add(lines[-1], "external_id", f"duplicate id {ext!r} (lines {joined})")
         if errors.count:
             return _fail(job, errors)
         _progress(job, stage="store")
@@ -125,18 +123,25 @@ def run_import(job_id: int) -> ImportJob:
     except OSError as e:
         errors.add(None, None, f"cannot read the file: {e.strerror or e}")
         return _fail(job, errors)
+    except Exception:
+        log.exception("import %s failed", job.pk)
+        errors.add(None, None, "internal error while importing; nothing was stored")
+        return _fail(job, errors)
     finally:
+        store.drop_stage(job.pk)
         _cleanup(job)
     return job
 
 
 def _stage_file(job: ImportJob, project: Project, labelset: LabelSet, errors: ErrorLog) -> None:
+    """Parse, validate and redact every record and stage the valid ones (even after an error, so
+    that duplicate ids are found too); nothing reaches items from here."""
     validate = Validator(project, labelset)
     redact = redactor_for_project(project.pk).redact
     batch_rows = settings.QUORUM["IMPORT_BATCH_ROWS"]
     batch: list[tuple[Row, int | None]] = []
     seen = 0
-    with open(job.file_path, "rb") as fh:
+    with open(job.file_path, "rb") as fh, store.StageWriter(job.pk) as writer:
         for line, record in iter_records(fh, job.format):
             seen += 1
             if isinstance(record, ParseError):
@@ -149,16 +154,13 @@ def _stage_file(job: ImportJob, project: Project, labelset: LabelSet, errors: Er
             except SchemaError as e:
                 errors.add(line, e.field, e.message)
                 continue
-            if errors.count:
-                continue  # keep validating to report every error, but store nothing more
             row.text_redacted = redact(row.text)
             batch.append((row, vendor_id))
             if len(batch) >= batch_rows:
-                store.stage_rows(job.pk, batch)
-                batch.clear()
+                writer.write(batch)
+                batch = []
                 _progress(job, rows_seen=seen)
-    if not errors.count:
-        store.stage_rows(job.pk, batch)
+        writer.write(batch)
     if seen == 0 and not errors.count:
         errors.add(None, None, "the file holds no records")
     _progress(job, rows_seen=seen)
@@ -172,12 +174,11 @@ def _progress(job: ImportJob, **fields: Any) -> None:
 
 
 def _fail(job: ImportJob, errors: ErrorLog) -> ImportJob:
-    store.clear_stage(job.pk)
     _progress(
         job,
         status=ImportStatus.FAILED,
         stage="done",
-        errors=errors.entries,
+        errors=sorted(errors.entries, key=lambda e: e["line"] or 0),
         error_count=errors.count,
         created_count=0,
         updated_count=0,

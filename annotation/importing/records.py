@@ -120,7 +120,7 @@ def build_row(record: dict[str, Any], line: int, labelset: LabelSet) -> Row:
         raise RecordError("allowed_purposes", f"unknown purpose {bad[0]!r}")
     priority_raw = record.get("priority", 0)
     try:
-        if isinstance(priority_raw, bool) or isinstance(priority_raw, float):
+        if isinstance(priority_raw, (bool, float)):
             raise ValueError
         priority = int(priority_raw)
     except (TypeError, ValueError):

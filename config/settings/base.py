@@ -12,25 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
-import django_stubs_ext
-from rest_framework import fields as drf_fields
-from rest_framework import generics as drf_generics
-from rest_framework import serializers as drf_serializers
-
-# Lets annotated generics (ModelAdmin[Vendor], ListAPIView[Item]) work at run time, as mypy sees them.
-django_stubs_ext.monkeypatch(
-    extra_classes=[
-        drf_generics.GenericAPIView,
-        drf_generics.ListAPIView,
-        drf_generics.ListCreateAPIView,
-        drf_generics.RetrieveAPIView,
-        drf_generics.RetrieveDestroyAPIView,
-        drf_generics.RetrieveUpdateAPIView,
-        drf_serializers.Serializer,
-        drf_serializers.ModelSerializer,
-        drf_fields.Field,
-    ]
-)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("QUORUM_VAR_DIR", BASE_DIR / "var"))
@@ -47,6 +28,7 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
+    "workforce",  # first: its ready() prepares typing helpers the admin and API modules use
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -57,7 +39,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "channels",
-    "workforce",
     "privacy",
     "annotation",
     "review",
@@ -127,7 +108,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "quorum.sqlite3",
+            "NAME": str(VAR_DIR / "quorum.sqlite3"),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -150,12 +131,18 @@ CELERY_TASK_ROUTES = {
     "training_export.tasks.finetune_*": {"queue": "training"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "recover-imports": {"task": "annotation.tasks.recover_imports", "schedule": 300.0},
+}
 
 if REDIS_URL:
     CACHES: dict[str, Any] = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
     CELERY_BROKER_URL = REDIS_URL
+    # A key prefix keeps several deployments (or test runs) on one Redis apart.
+    if os.environ.get("QUORUM_BROKER_PREFIX"):
+        CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"global_keyprefix": os.environ["QUORUM_BROKER_PREFIX"]}
     CHANNEL_LAYERS: dict[str, Any] = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -179,7 +166,7 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- REST API --------------------------------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "workforce.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -188,7 +175,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "workforce.apiviews.QuorumAutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",

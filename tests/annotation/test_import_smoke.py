@@ -11,7 +11,9 @@ from workforce.access import actor_for
 def test_import_jsonl_creates_items(world, project, tmp_path: Path):
     path = tmp_path / "a.jsonl"
     path.write_text('{"id": "a", "text": "mail me at x.y@example.com"}\n{"id": "b", "text": "hello"}\n')
-    job = import_create(actor=actor_for(world.users["ml"]), project=project, filename="a.jsonl", path=path, enqueue=False)
+    job = import_create(
+        actor=actor_for(world.users["ml"]), project=project, filename="a.jsonl", path=path, enqueue=False
+    )
     job = run_import(job.pk)
     assert job.status == ImportStatus.SUCCEEDED, job.errors
     assert job.created_count == 2

@@ -1,0 +1,1 @@
+"""Projects and label schemas, items, import, queues and leases, annotations, gold, agreement."""

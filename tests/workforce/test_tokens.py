@@ -1,0 +1,88 @@
+"""API tokens: hashed at rest, scoped, expiring, revocable, last-used tracked."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from workforce.access import AccessDenied, actor_for
+from workforce.models import ApiToken
+from workforce.services import token_create, token_revoke
+from workforce.tokens import hash_secret
+
+
+def _client(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def test_token_is_stored_hashed_and_authenticates(world):
+    token, plaintext = token_create(actor=actor_for(world.users["ml"]), name="ci", scopes=["read"])
+    row = ApiToken.objects.get(pk=token.pk)
+    assert plaintext.split("_")[2] not in (row.key_hash, row.prefix)
+    assert row.key_hash == hash_secret(plaintext.split("_", 2)[2])
+    response = _client(plaintext).get("/api/v1/me")
+    assert response.status_code == 200 and response.json()["username"] == "ml"
+    row.refresh_from_db()
+    assert row.last_used_at is not None
+
+
+def test_wrong_secret_expired_and_revoked_tokens_are_refused(world):
+    actor = actor_for(world.users["ml"])
+    token, plaintext = token_create(actor=actor, name="t", scopes=["read"])
+    prefix = plaintext.split("_")[1]
+    bad = _client(f"qrm_{prefix}_not-the-secret").get("/api/v1/me")
+    assert bad.status_code == 401 and bad.json()["error"]["message"] == "Invalid API token."
+    assert _client("garbage").get("/api/v1/me").status_code == 401
+
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert _client(plaintext).get("/api/v1/me").json()["error"]["message"] == "API token expired."
+
+    token2, plaintext2 = token_create(actor=actor, name="t2", scopes=["read"])
+    token_revoke(actor=actor, token=token2)
+    assert _client(plaintext2).get("/api/v1/me").json()["error"]["message"] == "API token revoked."
+
+
+def test_scopes_limit_what_a_token_may_do(world, project, tmp_path):
+    actor = actor_for(world.users["admin"])
+    _, read_only = token_create(actor=actor, name="r", scopes=["read"])
+    client = _client(read_only)
+    assert client.get("/api/v1/projects").status_code == 200
+    denied = client.post("/api/v1/vendors", {"name": "X", "country": "DE", "clearance": "standard"}, format="json")
+    assert denied.status_code == 403
+    _, writer = token_create(actor=actor, name="w", scopes=["read", "write"])
+    created = _client(writer).post(
+        "/api/v1/vendors", {"name": "X", "country": "de", "clearance": "standard"}, format="json"
+    )
+    assert created.status_code == 201 and created.json()["country"] == "DE"
+    upload = tmp_path / "a.jsonl"
+    upload.write_text('{"id": "a", "text": "x"}\n')
+    with open(upload, "rb") as fh:
+        no_import_scope = _client(writer).post(f"/api/v1/projects/{project.pk}/imports", {"file": fh})
+    assert no_import_scope.status_code == 403
+
+
+def test_token_api_create_list_revoke(world):
+    client = world.client("annotator")
+    created = client.post("/api/v1/tokens", {"name": "laptop", "scopes": ["read"], "expires_in_days": 7}, format="json")
+    assert created.status_code == 201
+    body = created.json()
+    assert body["token"].startswith("qrm_") and "key_hash" not in body
+    listed = client.get("/api/v1/tokens").json()["results"]
+    assert [t["name"] for t in listed] == ["laptop"] and "token" not in listed[0]
+    assert client.delete(f"/api/v1/tokens/{body['id']}").status_code == 204
+    assert ApiToken.objects.get(pk=body["id"]).revoked_at is not None
+    # Another user's token is invisible.
+    assert world.client("ml").delete(f"/api/v1/tokens/{body['id']}").status_code == 404
+
+
+def test_only_admins_mint_admin_scope(world):
+    with pytest.raises(AccessDenied):
+        token_create(actor=actor_for(world.users["ml"]), name="x", scopes=["admin"])
+    response = world.client("ml").post("/api/v1/tokens", {"name": "x", "scopes": ["nope"]}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["field"] == "scopes[0]"
