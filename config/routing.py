@@ -4,4 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from django.urls import path
+
+from annotation.consumers import ProjectEventsConsumer
+
+websocket_urlpatterns: list[Any] = [
+    path("ws/projects/<int:project_id>/", ProjectEventsConsumer.as_asgi()),
+]

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("work/<int:project_id>/", views.workspace, name="workspace"),
 ]
