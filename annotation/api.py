@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import django_filters
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from workforce.access import actor_for
 from workforce.models import TokenScope
 
 from . import selectors, services
 from .importing.parsers import FORMATS
-from .models import Annotation, ImportJob, Item, Project, ProjectKind
+from .models import Annotation, ImportJob, Item, Lease, Project, ProjectKind
+from .queueing.selectors import queue_counts
+from .queueing.services import QueueError
+from .schema import SchemaError
 
 
 class ProjectOut(serializers.ModelSerializer[Project]):
@@ -57,6 +64,8 @@ class ProjectListApi(generics.ListCreateAPIView[Project]):
         lease_seconds = serializers.IntegerField(min_value=30, max_value=86400, required=False)
 
     def get_queryset(self) -> QuerySet[Project]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no acting user
+            return Project.objects.none()
         return selectors.projects_visible(actor_for(self.request.user)).prefetch_related("routes__vendor")
 
     @extend_schema(request=InputSerializer, responses={201: ProjectOut})
@@ -99,6 +108,8 @@ class ItemListApi(generics.ListAPIView[Item]):
     filterset_class = ItemFilter
 
     def get_queryset(self) -> QuerySet[Item]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no acting user
+            return Item.objects.none()
         return selectors.items_visible(actor_for(self.request.user))
 
 
@@ -131,6 +142,8 @@ class AnnotationListApi(generics.ListAPIView[Annotation]):
     filterset_class = AnnotationFilter
 
     def get_queryset(self) -> QuerySet[Annotation]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no acting user
+            return Annotation.objects.none()
         return selectors.annotations_visible(actor_for(self.request.user))
 
 
@@ -149,6 +162,8 @@ class ImportListApi(generics.ListAPIView[ImportJob]):
     filterset_fields = ["project", "status"]
 
     def get_queryset(self) -> QuerySet[ImportJob]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no acting user
+            return ImportJob.objects.none()
         return selectors.imports_visible(actor_for(self.request.user))
 
 
@@ -188,3 +203,174 @@ class ImportCreateApi(generics.GenericAPIView[ImportJob]):
         except ValueError as e:
             raise serializers.ValidationError({"file": str(e)}) from e
         return Response(ImportJobOut(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+# --- queues ------------------------------------------------------------------------------------------
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+class QueueApi(APIView):
+    """Turns the queue's domain errors into the API's: a state conflict is 409 with its code, a
+    lease or annotation that is not the caller's is 404, a label that breaks the schema is 400."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, QueueError):
+            exc = Conflict(exc.message, code=exc.code)
+        elif isinstance(exc, ObjectDoesNotExist):
+            exc = exceptions.NotFound()
+        elif isinstance(exc, SchemaError):
+            exc = exceptions.ValidationError({exc.field: [exc.message]})
+        return super().handle_exception(exc)
+
+
+def _seconds_left(expires_at: datetime) -> int:
+    return max(0, int((expires_at - timezone.now()).total_seconds()))
+
+
+class LeasedItemOut(serializers.Serializer[Item]):
+    """The leased item as the annotator sees it: redacted text only."""
+
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    text = serializers.CharField(source="text_redacted")
+    metadata = serializers.JSONField()
+    media = serializers.CharField()
+
+
+class ItemLeaseOut(serializers.Serializer[Lease]):
+    id = serializers.IntegerField()
+    expires_at = serializers.DateTimeField()
+    seconds_left = serializers.SerializerMethodField()
+    item = LeasedItemOut()
+    suggestion = serializers.SerializerMethodField()
+
+    def get_seconds_left(self, lease: Lease) -> int:
+        return _seconds_left(lease.expires_at)
+
+    def get_suggestion(self, lease: Lease) -> dict[str, Any] | None:
+        return None  # model pre-labels arrive with the inference app
+
+
+class ItemLeaseEnvelopeOut(serializers.Serializer[Any]):
+    lease = ItemLeaseOut()
+
+
+class ProjectClaimApi(QueueApi):
+    """Claim the next item of a project (or the one you already hold there). 204: nothing free."""
+
+    OutputSerializer = ItemLeaseEnvelopeOut
+
+    @extend_schema(request=None, responses={200: ItemLeaseEnvelopeOut, 204: None})
+    def post(self, request: Request, project_id: int) -> Response:
+        lease = services.lease_claim(actor=actor_for(request.user), project_id=project_id)
+        if lease is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(self.OutputSerializer({"lease": lease}).data)
+
+
+class LeaseHeartbeatApi(QueueApi):
+    class OutputSerializer(serializers.Serializer[Lease]):
+        expires_at = serializers.DateTimeField()
+        seconds_left = serializers.SerializerMethodField()
+
+        def get_seconds_left(self, lease: Lease) -> int:
+            return _seconds_left(lease.expires_at)
+
+    @extend_schema(request=None, responses={200: OutputSerializer})
+    def post(self, request: Request, lease_id: int) -> Response:
+        lease = services.lease_heartbeat(actor=actor_for(request.user), lease_id=lease_id)
+        return Response(self.OutputSerializer(lease).data)
+
+
+class LeaseSubmitApi(QueueApi):
+    """Submit labels for the leased item. 201 when recorded; 200 with the same body when a retry
+    with the same ``client_key`` finds it already recorded."""
+
+    class InputSerializer(serializers.Serializer[Any]):
+        labels = serializers.JSONField(required=False)
+        spans = serializers.JSONField(required=False)
+        comment = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+        time_spent_ms = serializers.IntegerField(required=False, default=0, min_value=0, max_value=86_400_000)
+        client_key = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+
+    class OutputSerializer(serializers.Serializer[Any]):
+        annotation = AnnotationOut()
+        undo_until = serializers.DateTimeField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer, 200: OutputSerializer})
+    def post(self, request: Request, lease_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.annotation_submit(
+            actor=actor_for(request.user), lease_id=lease_id, **data.validated_data
+        )
+        body = self.OutputSerializer({"annotation": result.annotation, "undo_until": result.undo_until}).data
+        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+
+class LeaseSkipApi(QueueApi):
+    class InputSerializer(serializers.Serializer[Any]):
+        reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+    class OutputSerializer(serializers.Serializer[Any]):
+        item = serializers.IntegerField(source="item_id")
+        reason = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request: Request, lease_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        skip = services.lease_skip(actor=actor_for(request.user), lease_id=lease_id, **data.validated_data)
+        return Response(self.OutputSerializer(skip).data)
+
+
+class AnnotationUndoApi(QueueApi):
+    """Take back your last submission within the undo window; you get the item back under a lease."""
+
+    OutputSerializer = ItemLeaseEnvelopeOut
+
+    @extend_schema(request=None, responses={200: ItemLeaseEnvelopeOut})
+    def post(self, request: Request, annotation_id: int) -> Response:
+        lease = services.annotation_undo(actor=actor_for(request.user), annotation_id=annotation_id)
+        return Response(self.OutputSerializer({"lease": lease}).data)
+
+
+class ProjectQueueApi(QueueApi):
+    class OutputSerializer(serializers.Serializer[Any]):
+        available = serializers.IntegerField()
+        leased = serializers.IntegerField()
+        done = serializers.IntegerField()
+        total = serializers.IntegerField()
+        mine_today = serializers.IntegerField()
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request: Request, project_id: int) -> Response:
+        actor = actor_for(request.user)
+        project = selectors.project_get(actor, project_id)
+        return Response(self.OutputSerializer(queue_counts(actor=actor, project=project)).data)
+
+
+class ProjectPauseApi(QueueApi):
+    """Pause (or, as ``project-resume``, resume) handing out a project's items. Admins only."""
+
+    paused = True
+
+    class OutputSerializer(serializers.Serializer[Project]):
+        id = serializers.IntegerField()
+        paused = serializers.BooleanField()
+
+    @extend_schema(request=None, responses={200: OutputSerializer})
+    def post(self, request: Request, project_id: int) -> Response:
+        actor = actor_for(request.user)
+        project = selectors.project_get(actor, project_id)
+        project = services.project_pause(actor=actor, project=project, paused=self.paused)
+        return Response(self.OutputSerializer(project).data)
+
+
+class ProjectResumeApi(ProjectPauseApi):
+    paused = False

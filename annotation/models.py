@@ -51,7 +51,9 @@ class Project(models.Model):
     gold_rate = models.FloatField(default=0.0, help_text="Share of claims served from gold items.")
     lease_seconds = models.PositiveIntegerField(default=300)
     paused = models.BooleanField(default=False)
-    vendors = models.ManyToManyField(Vendor, through="ProjectVendor", related_name="projects")
+    vendors: models.ManyToManyField[Vendor, ProjectVendor] = models.ManyToManyField(
+        Vendor, through="ProjectVendor", related_name="projects"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -125,6 +127,11 @@ class Item(models.Model):
     )
     internal_only = models.BooleanField(default=False)
     annotation_count = models.PositiveIntegerField(default=0)
+    # Queue bookkeeping, kept on the item row so a claim decides availability from the row it locks
+    # (annotation/queueing): ``lease_count`` leases were handed out and the last of them runs out at
+    # ``leased_until``. Once ``leased_until`` has passed they count for nothing, with no cron.
+    lease_count = models.PositiveSmallIntegerField(default=0, db_default=0)
+    leased_until = models.DateTimeField(null=True, blank=True)
     import_job = models.ForeignKey(
         "ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
@@ -141,6 +148,17 @@ class Item(models.Model):
         ]
         indexes = [
             models.Index(fields=["project", "state", "-priority", "id"], name="item_queue_idx"),
+            # The claim walks these in order and stops at the first free item: O(log n) to start.
+            models.Index(
+                fields=["project", "-priority", "id"],
+                condition=Q(state="open", is_gold=False),
+                name="item_claim_idx",
+            ),
+            models.Index(
+                fields=["project", "-priority", "id"],
+                condition=Q(state="open", is_gold=True),
+                name="item_claim_gold_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -180,8 +198,77 @@ class Annotation(models.Model):
                 condition=Q(source="model") | Q(annotator__isnull=False),
                 name="annotation_human_has_annotator",
             ),
+            # A retried submit carries the same client key and must never count twice.
+            models.UniqueConstraint(
+                fields=["annotator", "client_key"],
+                condition=Q(annotator__isnull=False) & ~Q(client_key=""),
+                name="annotation_unique_client_key",
+            ),
         ]
         indexes = [models.Index(fields=["annotator", "-created_at"], name="annotation_by_annotator_idx")]
+
+
+class LeaseState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUBMITTED = "submitted", "Submitted"
+    SKIPPED = "skipped", "Skipped"
+    RELEASED = "released", "Released"
+    EXPIRED = "expired", "Expired"
+
+
+class Lease(models.Model):
+    """An annotator holds an item until ``expires_at``; heartbeats extend it.
+
+    An ``active`` lease past ``expires_at`` holds nothing: it is dead without any sweeper, and is
+    marked ``expired`` lazily. See annotation/queue.py for the slot accounting on the item row.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="leases", db_index=False)
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="leases")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="leases", db_index=False
+    )
+    vendor = models.ForeignKey(
+        Vendor, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+    is_gold = models.BooleanField(default=False)
+    state = models.CharField(max_length=10, choices=LeaseState.choices, default=LeaseState.ACTIVE)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # One live claim per annotator and project: concurrent claims by one person serialize here.
+            models.UniqueConstraint(
+                fields=["annotator", "project"],
+                condition=Q(state="active"),
+                name="lease_one_active_per_project",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "expires_at"], condition=Q(state="active"), name="lease_active_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"lease {self.pk} ({self.state})"
+
+
+class Skip(models.Model):
+    """An annotator passed on an item, with a reason; it is never served to them again."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="skips", db_index=False)
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="skips", db_index=False
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "annotator"], name="skip_one_per_annotator"),
+        ]
+        indexes = [models.Index(fields=["annotator"], name="skip_by_annotator_idx")]
 
 
 class ImportStatus(models.TextChoices):
@@ -218,10 +305,8 @@ class ImportJob(models.Model):
 
 
 class ImportRow(models.Model):
-    """Staging for an import in flight; merged into Item in one transaction, then deleted.
-
-    Unlogged on PostgreSQL (see migration): it is scratch space, rebuilt if a worker dies.
-    """
+    """The shape of an import's staging rows. Each job stages into a table of its own created from
+    this one's columns (annotation/importing/store.py); this table itself stays empty."""
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+", db_index=False)
     line = models.PositiveIntegerField()

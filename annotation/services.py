@@ -14,9 +14,25 @@ from django.utils.text import slugify
 from workforce.access import AccessDenied, Actor, require_role
 from workforce.models import Role, Vendor
 
+from .events import publish_project_event
 from .importing.parsers import FORMATS, detect_format
 from .models import ImportJob, Project, ProjectVendor
+from .queueing.services import (  # the queue's writes, here beside the rest of the app's
+    annotation_submit,
+    annotation_undo,
+    lease_claim,
+    lease_heartbeat,
+    lease_skip,
+    leases_release_for_user,
+    publish_counts,
+)
 from .tasks import import_items
+
+__all__ = [
+    "annotation_submit", "annotation_undo", "check_import", "check_project_admin", "import_create",
+    "lease_claim", "lease_heartbeat", "lease_skip", "leases_release_for_user", "project_create",
+    "project_pause", "project_route", "project_update",
+]
 
 PROJECT_FIELDS = ("guidelines", "instruction", "overlap", "priority", "gold_rate", "lease_seconds", "paused")
 
@@ -67,6 +83,19 @@ def project_update(*, actor: Actor, project: Project, **fields: Any) -> Project:
         setattr(project, key, value)
     project.full_clean()
     project.save()
+    return project
+
+
+@transaction.atomic
+def project_pause(*, actor: Actor, project: Project, paused: bool) -> Project:
+    """Stop (or resume) handing out the project's items; leases already held run on."""
+    check_project_admin(actor)
+    if project.organization_id != actor.organization_id:
+        raise AccessDenied("No such project.")
+    project.paused = paused
+    project.save(update_fields=["paused", "updated_at"])
+    publish_project_event(project.pk, {"type": "project.paused", "project": project.pk, "paused": paused})
+    publish_counts(project_id=project.pk, overlap=project.overlap)
     return project
 
 

@@ -7,7 +7,9 @@ from typing import Any
 from django.urls import path
 
 from annotation.consumers import ProjectEventsConsumer
+from review.consumers import ReviewEventsConsumer
 
 websocket_urlpatterns: list[Any] = [
     path("ws/projects/<int:project_id>/", ProjectEventsConsumer.as_asgi()),
+    path("ws/review/", ReviewEventsConsumer.as_asgi()),
 ]

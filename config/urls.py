@@ -9,6 +9,7 @@ from .health import healthz
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("workforce.urls")),
     path("", include("annotation.urls")),
+    path("", include("review.urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

@@ -3,11 +3,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import console_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("work/<int:project_id>/", views.workspace, name="workspace"),
+    path("console/", console_views.console, name="console"),
+    path("console/cases/<int:case_id>/", console_views.console_case, name="console-case"),
 ]

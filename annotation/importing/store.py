@@ -18,6 +18,8 @@ import orjson
 from django.db import connection, connections
 from django.utils import timezone
 
+from privacy.redaction import REDACTION_VERSION
+
 from .records import Row
 
 STAGE_COLUMNS = (
@@ -28,7 +30,7 @@ STAGE_COLUMNS = (
 _COLS = ", ".join(STAGE_COLUMNS)
 # Columns copied from staging into items, beside project, state and bookkeeping.
 _ITEM_COLS = STAGE_COLUMNS[1:]
-_UPDATE_COLS = (*(c for c in _ITEM_COLS if c != "external_id"), "import_job_id", "updated_at")
+_UPDATE_COLS = (*(c for c in _ITEM_COLS if c != "external_id"), "redaction_version", "import_job_id", "updated_at")
 
 Batch = Sequence[tuple[Row, int | None]]
 
@@ -193,9 +195,9 @@ def merge_stage(job_id: int, project_id: int) -> tuple[int, int, int]:
         cur.execute(
             f"INSERT INTO annotation_item (project_id, {item_cols}, state, redaction_version, "
             "annotation_count, import_job_id, created_at, updated_at) "
-            f"SELECT %s, {src_cols}, 'open', 1, 0, %s, %s, %s FROM {table} s WHERE true "
+            f"SELECT %s, {src_cols}, 'open', %s, 0, %s, %s, %s FROM {table} s WHERE true "
             f"ON CONFLICT (project_id, external_id) DO UPDATE SET {updates} "
             "WHERE annotation_item.content_hash <> excluded.content_hash",
-            [project_id, job_id, now, now],
+            [project_id, REDACTION_VERSION, job_id, now, now],
         )
     return int(created), int(updated), int(total) - int(created) - int(updated)

@@ -102,7 +102,15 @@ FILE_UPLOAD_TEMP_DIR = None
 
 # --- database -------------------------------------------------------------------------------
 if QUORUM_MODE == "services":
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Under ASGI each request has its own async context, so persistent per-context connections are
+    # never reused and pile up ("too many clients"). A psycopg pool hands them back after each request.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": int(os.environ.get("QUORUM_DB_POOL_MAX", "8")),
+            "timeout": 10,
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -203,6 +211,10 @@ QUORUM: dict[str, Any] = {
     "IMPORT_UPLOAD_DIR": VAR_DIR / "imports",
     "TOKEN_DEFAULT_DAYS": int(os.environ.get("QUORUM_TOKEN_DEFAULT_DAYS", "90")),
     "DEFAULT_LEASE_SECONDS": int(os.environ.get("QUORUM_LEASE_SECONDS", "300")),
+    "MODEL_DIR": Path(os.environ.get("QUORUM_MODEL_DIR", VAR_DIR / "models")),
+    # The quantization the base model is served in: Q4_0 and Q8_0 have llama.cpp's fast x86 kernels.
+    "SERVING_QUANT": os.environ.get("QUORUM_SERVING_QUANT", "Q4_0"),
+    "INFERENCE_BATCH_ITEMS": int(os.environ.get("QUORUM_INFERENCE_BATCH_ITEMS", "64")),
 }
 
 LOGGING = {
