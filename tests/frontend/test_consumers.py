@@ -36,7 +36,7 @@ class WebsocketCommunicator:
 
     def _communicator(self) -> Any:
         if self._comm is None:  # built lazily so a test can still set scope["user"]
-            self._comm = ApplicationCommunicator(self.app, self.scope)  # type: ignore[no-untyped-call]
+            self._comm = ApplicationCommunicator(self.app, self.scope)
         return self._comm
 
     # As channels' own communicator does: the consumer must not close the test's DB connection.

@@ -1,0 +1,85 @@
+"""The model registry: GGUF model versions, their lineage and status, and which one serves a project."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from annotation.models import Project
+
+
+class ModelKind(models.TextChoices):
+    BASE = "base", "Base"
+    FINE_TUNED = "fine_tuned", "Fine-tuned"
+
+
+class ModelStatus(models.TextChoices):
+    STAGED = "staged", "Staged"
+    ACTIVE = "active", "Active"
+    RETIRED = "retired", "Retired"
+
+
+class ModelVersion(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=12, choices=ModelKind.choices)
+    # Path relative to the model store (settings.QUORUM["MODEL_DIR"]) or absolute for the shipped base.
+    gguf_path = models.CharField(max_length=500)
+    quantization = models.CharField(max_length=16)
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    # For fine-tuned versions: the labels and instruction the model was trained to answer.
+    labels = models.JSONField(default=list, blank=True)
+    instruction = models.TextField(blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=ModelStatus.choices, default=ModelStatus.STAGED)
+    produced_by_job = models.CharField(max_length=100, blank=True, help_text="e.g. finetune:42")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="base") | Q(parent__isnull=False), name="model_finetuned_has_parent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.quantization})"
+
+
+class ProjectModel(models.Model):
+    """Which model version serves a project, and how its outputs are used."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="model_config")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="projects")
+    prelabel = models.BooleanField(default=True, help_text="Pre-label new items on import.")
+    auto_accept_threshold = models.FloatField(
+        null=True, blank=True, help_text="Confidence above which a suggestion counts as a model annotation."
+    )
+    temperature = models.FloatField(default=1.0, help_text="Calibration temperature fitted on human labels.")
+    ece = models.FloatField(null=True, blank=True, help_text="Expected calibration error after scaling.")
+    max_item_tokens = models.PositiveIntegerField(default=384)
+    uncertainty_order = models.BooleanField(default=False, help_text="Serve the most uncertain items first.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(auto_accept_threshold__isnull=True)
+                | (Q(auto_accept_threshold__gt=0) & Q(auto_accept_threshold__lte=1)),
+                name="projectmodel_threshold_range",
+            ),
+            models.CheckConstraint(condition=Q(temperature__gt=0), name="projectmodel_temperature_positive"),
+        ]
+
+
+class PrelabelRun(models.Model):
+    """One batch of pre-labeling: what ran, on how many items, how fast."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="prelabel_runs")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    items = models.PositiveIntegerField(default=0)
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    seconds = models.FloatField(default=0)
+    auto_accepted = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
