@@ -23,7 +23,7 @@ def _clear_cache():
 @pytest.fixture
 def sent(monkeypatch):
     """Realtime events sent (after commit) during the test, as (group, event)."""
-    out: list[tuple[str, dict]] = []
+    out: list[tuple[str, dict[str, object]]] = []
     monkeypatch.setattr(events, "_send", lambda group, event: out.append((group, event)))
     return out
 
