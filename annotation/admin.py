@@ -23,7 +23,7 @@ class ItemAdmin(admin.ModelAdmin[Item]):
     list_display = ["external_id", "project", "state", "priority", "annotation_count", "is_gold"]
     list_filter = ["state", "is_gold", "project"]
     search_fields = ["external_id"]
-    exclude = ["text"]
+    exclude = ["text_sealed"]
     readonly_fields = ["text_redacted", "content_hash", "import_job"]
     raw_id_fields = ["project", "pinned_vendor"]
     show_full_result_count = False

@@ -8,6 +8,7 @@ from typing import Any
 import django_filters
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
+from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, serializers, status
@@ -16,10 +17,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workforce.access import actor_for
+from privacy import canaries
+from privacy.api import raw_content_response
+from privacy.reveal import read_revealed, reveal_item
+from workforce.access import AccessDenied, Actor, actor_for
 from workforce.models import TokenScope
 
-from . import selectors, services
+from . import items, media, selectors, services
 from .importing.parsers import FORMATS
 from .models import Annotation, ImportJob, Item, Lease, Project, ProjectKind
 from .queueing.selectors import queue_counts
@@ -83,10 +87,23 @@ class ProjectDetailApi(generics.RetrieveAPIView[Project]):
         return selectors.projects_visible(actor_for(self.request.user)).prefetch_related("routes__vendor")
 
 
-class ItemOut(serializers.ModelSerializer[Item]):
-    """Item as any user sees it: redacted text only. Raw text has no path through here."""
+def _media(context: dict[str, Any], item: Item) -> str:
+    """The processed image's URL; an external URL for internal staff only (see annotation.media)."""
+    request = context.get("request")
+    user = getattr(request, "user", None) if request is not None else context.get("user")
+    internal = getattr(user, "vendor_id", 1) is None
+    return media.media_for(item_id=item.pk, value=item.media, internal=internal)
 
-    text = serializers.CharField(source="text_redacted", read_only=True)
+
+class ItemOut(serializers.ModelSerializer[Item]):
+    """Item as the acting user sees it: the stored view of their clearance (``view_text``, annotated by
+    ``selectors.items_visible``). The sealed raw text has no path through here."""
+
+    text = serializers.CharField(source="view_text", read_only=True)
+    media = serializers.SerializerMethodField()
+
+    def get_media(self, item: Item) -> str:
+        return _media(self.context, item)
 
     class Meta:
         model = Item
@@ -233,13 +250,16 @@ def _seconds_left(expires_at: datetime) -> int:
 
 
 class LeasedItemOut(serializers.Serializer[Item]):
-    """The leased item as the annotator sees it: redacted text only."""
+    """The leased item as the annotator sees it: the view of their clearance, never the raw text."""
 
     id = serializers.IntegerField()
     external_id = serializers.CharField()
-    text = serializers.CharField(source="text_redacted")
+    text = serializers.CharField(source="view_text")
     metadata = serializers.JSONField()
-    media = serializers.CharField()
+    media = serializers.SerializerMethodField()
+
+    def get_media(self, item: Item) -> str:
+        return _media(self.context, item)
 
 
 class ItemLeaseOut(serializers.Serializer[Lease]):
@@ -253,7 +273,11 @@ class ItemLeaseOut(serializers.Serializer[Lease]):
         return _seconds_left(lease.expires_at)
 
     def get_suggestion(self, lease: Lease) -> dict[str, Any] | None:
-        return None  # model pre-labels arrive with the inference app
+        """The model's pre-label (labels, confidence, model_version), shown pre-selected."""
+        suggestion = lease.item.suggestion
+        if not suggestion:
+            return None
+        return {k: suggestion[k] for k in ("labels", "confidence", "model_version") if k in suggestion}
 
 
 class ItemLeaseEnvelopeOut(serializers.Serializer[Any]):
@@ -270,7 +294,7 @@ class ProjectClaimApi(QueueApi):
         lease = services.lease_claim(actor=actor_for(request.user), project_id=project_id)
         if lease is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(self.OutputSerializer({"lease": lease}).data)
+        return Response(self.OutputSerializer({"lease": lease}, context={"request": request}).data)
 
 
 class LeaseHeartbeatApi(QueueApi):
@@ -337,7 +361,7 @@ class AnnotationUndoApi(QueueApi):
     @extend_schema(request=None, responses={200: ItemLeaseEnvelopeOut})
     def post(self, request: Request, annotation_id: int) -> Response:
         lease = services.annotation_undo(actor=actor_for(request.user), annotation_id=annotation_id)
-        return Response(self.OutputSerializer({"lease": lease}).data)
+        return Response(self.OutputSerializer({"lease": lease}, context={"request": request}).data)
 
 
 class ProjectQueueApi(QueueApi):
@@ -374,3 +398,132 @@ class ProjectPauseApi(QueueApi):
 
 class ProjectResumeApi(ProjectPauseApi):
     paused = False
+
+
+# --- raw content: reveal (internal, audited), edit (admins), canaries ----------------------------------
+
+
+class ItemRevealOut(serializers.Serializer[Any]):
+    item_id = serializers.IntegerField()
+    text = serializers.CharField(help_text="The raw content. Shown to cleared internal staff only.")
+    expires_at = serializers.DateTimeField(help_text="Hide it from this time on; reveal again to see it.")
+
+
+class ItemRevealApi(APIView):
+    """POST: reveal one item's raw content with a typed justification, for a limited time (internal
+    reviewers, admins and ML engineers; never a vendor account). GET: read it again while the grant
+    runs. Both are written to the append-only audit log."""
+
+    class InputSerializer(serializers.Serializer[Any]):
+        justification = serializers.CharField(min_length=10, max_length=2000)
+
+    def _item(self, request: Request, pk: int) -> tuple[Actor, Item]:
+        actor = actor_for(request.user)
+        if not actor.is_internal:
+            raise AccessDenied("Vendor accounts can never see raw content.")
+        return actor, selectors.item_get(actor, pk)
+
+    @extend_schema(request=InputSerializer, responses={200: ItemRevealOut})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        actor, item = self._item(request, pk)
+        revealed = reveal_item(
+            actor=actor, item=item, item_id=item.pk, justification=data.validated_data["justification"]
+        )
+        return raw_content_response(ItemRevealOut(revealed).data)
+
+    @extend_schema(responses={200: ItemRevealOut})
+    def get(self, request: Request, pk: int) -> Response:
+        actor, item = self._item(request, pk)
+        return raw_content_response(ItemRevealOut(read_revealed(actor=actor, item=item, item_id=item.pk)).data)
+
+
+class ItemTextEditApi(APIView):
+    """Replace an item's text (admins): the redacted views are recomputed and the raw re-sealed."""
+
+    required_scope = TokenScope.ADMIN
+
+    class InputSerializer(serializers.Serializer[Any]):
+        text = serializers.CharField(max_length=1_000_000, allow_blank=True, trim_whitespace=False)
+        reason = serializers.CharField(min_length=10, max_length=2000)
+
+    @extend_schema(request=InputSerializer, responses={200: ItemOut})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        actor = actor_for(request.user)
+        items.check_item_edit(actor)
+        item = items.item_edit_text(
+            actor=actor, item=selectors.item_get(actor, pk), text=data.validated_data["text"],
+            reason=data.validated_data["reason"],
+        )
+        return Response(ItemOut(selectors.item_get(actor, item.pk)).data)
+
+
+class CanaryPlantApi(APIView):
+    """Plant a canary item in a project (admins): synthetic PII that must never reach a vendor."""
+
+    required_scope = TokenScope.ADMIN
+
+    class InputSerializer(serializers.Serializer[Any]):
+        kinds = serializers.ListField(
+            child=serializers.ChoiceField(choices=list(canaries.KINDS)), required=False, allow_empty=False
+        )
+
+    class OutputSerializer(serializers.Serializer[Any]):
+        item_id = serializers.IntegerField()
+        canary_ids = serializers.ListField(child=serializers.IntegerField())
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request: Request, project_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        actor = actor_for(request.user)
+        items.check_canary_plant(actor)
+        project = selectors.project_get(actor, project_id)
+        item, planted = items.canary_plant(
+            actor=actor, project=project, kinds=tuple(data.validated_data.get("kinds") or canaries.KINDS)
+        )
+        body = {"item_id": item.pk, "canary_ids": [c.pk for c in planted]}
+        return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class ItemMediaApi(APIView):
+    """The item's processed image (metadata stripped, faces and marked regions blurred): the only
+    image bytes Quorum serves, to anyone who may see the item."""
+
+    @extend_schema(responses={(200, "image/*"): bytes})
+    def get(self, request: Request, pk: int) -> FileResponse:
+        item = selectors.item_get(actor_for(request.user), pk)
+        path = media.stored_path(item.media)
+        if path is None:
+            raise exceptions.NotFound("This item has no stored image.")
+        response = FileResponse(path.open("rb"), content_type=media.CONTENT_TYPES[path.suffix.lstrip(".")])
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, max-age=3600"
+        response["Content-Disposition"] = "inline"
+        return response
+
+
+class ItemMediaRegionsApi(APIView):
+    """Blur regions a reviewer marked on an item's image (internal reviewers and admins; audited).
+    Vendors then only ever get the new image."""
+
+    class InputSerializer(serializers.Serializer[Any]):
+        regions = serializers.ListField(
+            child=serializers.ListField(child=serializers.IntegerField(min_value=0), min_length=4, max_length=4),
+            min_length=1, max_length=100,
+        )
+
+    @extend_schema(request=InputSerializer, responses={200: ItemOut})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        actor = actor_for(request.user)
+        item = selectors.item_get(actor, pk)
+        try:
+            items.item_mark_regions(actor=actor, item=item, regions=data.validated_data["regions"])
+        except SchemaError as e:
+            raise exceptions.ValidationError({e.field: [e.message]}) from None
+        return Response(ItemOut(selectors.item_get(actor, pk), context={"request": request}).data)

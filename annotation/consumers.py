@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from privacy.channels import TripwiredJsonConsumer
 from workforce.access import AccessDenied, actor_for
 
 from . import selectors
@@ -31,7 +31,7 @@ def _may_watch(user: Any, project_id: int) -> bool:
     return True
 
 
-class ProjectEventsConsumer(AsyncJsonWebsocketConsumer):
+class ProjectEventsConsumer(TripwiredJsonConsumer):
     """``ws/projects/<project_id>/``: forwards ``project.event`` group messages as JSON frames."""
 
     group: str | None = None

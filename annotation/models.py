@@ -106,9 +106,15 @@ class Item(models.Model):
     # Indexed by the (project, external_id) constraint and the queue index; no separate FK index.
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items", db_index=False)
     external_id = models.CharField(max_length=255)
-    # Raw text. Vendor-facing code never reads this field; it reads ``text_redacted``.
-    text = models.TextField(blank=True)
+    # The raw text, sealed (AES-GCM, privacy/content.py). Only privacy.content opens it; every item
+    # queryset of the vendor-facing paths defers it, and users read one of the two stored views below.
+    text_sealed = models.BinaryField(default=b"", blank=True, editable=False)
+    # Restricted view: every PII finding replaced by its type placeholder (<EMAIL>).
     text_redacted = models.TextField(blank=True)
+    # Standard view: consistent project-wide pseudonyms (<PERSON_3>); dangerous types as placeholders.
+    text_pseudonymized = models.TextField(blank=True)
+    # Not a column: the view of the reader's clearance, set by selectors.items_visible and the claim.
+    view_text: str
     redaction_version = models.PositiveSmallIntegerField(default=0)
     media = models.CharField(max_length=500, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
@@ -127,13 +133,24 @@ class Item(models.Model):
     )
     internal_only = models.BooleanField(default=False)
     annotation_count = models.PositiveIntegerField(default=0)
+    # The model's pre-label, shown to annotators as pre-selected labels: {"labels", "confidence",
+    # "scores", "model_version"}. Written by inference through annotation.suggestions only.
+    suggestion = models.JSONField(null=True, blank=True)
     # Queue bookkeeping, kept on the item row so a claim decides availability from the row it locks
     # (annotation/queueing): ``lease_count`` leases were handed out and the last of them runs out at
     # ``leased_until``. Once ``leased_until`` has passed they count for nothing, with no cron.
     lease_count = models.PositiveSmallIntegerField(default=0, db_default=0)
     leased_until = models.DateTimeField(null=True, blank=True)
     import_job = models.ForeignKey(
-        "ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+        "ImportJob",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        # Bookkeeping only (which import last wrote the item): no database FK, whose deferred check
+        # would cost every imported row a trigger call at commit.
+        db_constraint=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -147,7 +164,6 @@ class Item(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["project", "state", "-priority", "id"], name="item_queue_idx"),
             # The claim walks these in order and stops at the first free item: O(log n) to start.
             models.Index(
                 fields=["project", "-priority", "id"],
@@ -311,8 +327,9 @@ class ImportRow(models.Model):
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+", db_index=False)
     line = models.PositiveIntegerField()
     external_id = models.CharField(max_length=255)
-    text = models.TextField(blank=True)
+    text_sealed = models.BinaryField(default=b"")
     text_redacted = models.TextField(blank=True)
+    text_pseudonymized = models.TextField(blank=True)
     media = models.CharField(max_length=500, blank=True)
     metadata = models.JSONField(default=dict)
     source_system = models.CharField(max_length=100, blank=True)

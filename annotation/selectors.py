@@ -2,13 +2,15 @@
 
 Vendor isolation: a vendor user sees only projects routed to their vendor and, in them, only items
 not pinned elsewhere or internal-only. No selector here returns raw item text to anyone; item
-reads go through ``items_visible`` whose serializers read ``text_redacted`` only.
+reads go through ``items_visible``, which defers the sealed raw text and annotates ``view_text``, the
+stored view of the actor's clearance (privacy.clearance).
 """
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
+from privacy.clearance import VIEW_FIELDS, view_field
 from workforce.access import AccessDenied, Actor
 from workforce.models import Role
 
@@ -45,7 +47,13 @@ def items_visible(actor: Actor) -> QuerySet[Item]:
     if actor.role == Role.VENDOR_MANAGER:
         # Managers run people, not items: they see counts, not content.
         return Item.objects.none()
-    return Item.objects.filter(item_scope(actor)).defer("text").order_by("-id")
+    view = view_field(actor.clearance)
+    return (
+        Item.objects.filter(item_scope(actor))
+        .defer("text_sealed", *(f for f in VIEW_FIELDS if f != view))
+        .annotate(view_text=F(view))  # type: ignore[no-redef]  # Item.view_text is declared, not a column
+        .order_by("-id")
+    )
 
 
 def item_get(actor: Actor, item_id: int) -> Item:

@@ -63,12 +63,15 @@ def _database_url() -> str:
 
 _LOAD_SQL = """
 INSERT INTO annotation_item (
-    project_id, external_id, text, text_redacted, redaction_version, media, metadata, source_system,
+    project_id, external_id, text_sealed, text_redacted, text_pseudonymized, redaction_version, media, metadata,
+    source_system,
     jurisdiction, allowed_purposes, content_hash, state, priority, is_gold, reference,
     pinned_vendor_id, internal_only, annotation_count, lease_count, leased_until, import_job_id,
     created_at, updated_at)
 SELECT %(project)s, 'q-' || g,
-    'Ticket ' || g || ': my order arrived damaged, call me on +44 7700 900' || (g %% 1000) || '.',
+    -- Opaque bytes as long as a sealed ticket: the claim path never reads this column.
+    decode(md5(g::text) || md5((g + 1)::text) || md5((g + 2)::text) || md5((g + 3)::text), 'hex'),
+    'Ticket ' || g || ': my order arrived damaged, call me on <PHONE>.',
     'Ticket ' || g || ': my order arrived damaged, call me on <PHONE>.',
     1, '', jsonb_build_object('ticket', g, 'channel', 'email'), 'bench', 'EU',
     '["annotation", "model_training", "evaluation"]'::jsonb, md5(g::text), 'open',

@@ -10,6 +10,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("workforce.urls")),
     path("", include("annotation.urls")),
     path("", include("review.urls")),
+    path("", include("privacy.urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

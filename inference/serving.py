@@ -10,7 +10,7 @@ import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
@@ -37,6 +37,17 @@ def scorer_for(version: ModelVersion) -> LlamaScorer:
             scorer = LlamaScorer(path, max_item_tokens=settings.QUORUM.get("MAX_ITEM_TOKENS", 384))
             _loaded[version.sha256] = scorer
         return scorer
+
+
+# The zero-shot prompt layout (bench triage: opening the reply makes the label the natural next word
+# and quoting the item there keeps 4 tokens per item after it; 0.52 -> 0.78 accuracy on reviews).
+DEFAULT_LAYOUT: dict[str, Any] = {"answer_prefix": "The answer is", "quote_item": True, "item_label": "Text"}
+
+
+def layout_for(version: ModelVersion) -> dict[str, Any]:
+    """How to prompt ``version``: the layout it was fine-tuned with, else the zero-shot default."""
+    trained = (version.metrics or {}).get("prompt_layout")
+    return dict(trained) if isinstance(trained, dict) else dict(DEFAULT_LAYOUT)
 
 
 @dataclass(frozen=True)
@@ -66,9 +77,13 @@ def predict(
     examples: Sequence[tuple[str, str]] = (),
     temperature: float = 1.0,
     max_item_tokens: int | None = None,
+    layout: dict[str, Any] | None = None,
 ) -> list[Prediction]:
+    """Label distributions for ``texts``. ``layout`` holds the prompt options of
+    ``LlamaScorer.prepare`` (answer_prefix, quote_item, item_label): a fine-tuned version must be
+    asked the way it was trained (``prompt_layout``)."""
     scorer = scorer_for(version)
-    task = scorer.prepare(instruction, list(labels), list(examples))
+    task = scorer.prepare(instruction, list(labels), list(examples), **(layout or {}))
     out = []
     for raw in scorer.classify(task, list(texts), max_item_tokens=max_item_tokens):
         dist = calibrated(raw, temperature)

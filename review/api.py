@@ -18,6 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotation.media import media_for
+from privacy.api import raw_content_response
+from privacy.clearance import RESTRICTED_FIELD, view_field
+from privacy.reveal import reveal_item
 from workforce.access import Actor, actor_for
 from workforce.apiviews import ActorScopedMixin
 
@@ -157,12 +161,21 @@ class HistoryOut(serializers.ModelSerializer[Case]):
 
 
 class ContentOut(serializers.Serializer[Any]):
-    """The item as a reviewer sees it: redacted text, never ``Item.text``."""
+    """The item as a reviewer sees it: the stored view of their clearance (restricted unless the
+    context's actor clears more), never the sealed raw text."""
 
     id = serializers.IntegerField()
     external_id = serializers.CharField()
-    text = serializers.CharField(source="text_redacted")
-    media = serializers.CharField()
+    text = serializers.SerializerMethodField()
+    media = serializers.SerializerMethodField()
+
+    def get_media(self, item: Any) -> str:
+        actor = self.context.get("actor")
+        return media_for(item_id=item.pk, value=item.media, internal=actor is not None and actor.is_internal)
+
+    def get_text(self, item: Any) -> str:
+        actor = self.context.get("actor")
+        return str(getattr(item, view_field(actor.clearance) if actor is not None else RESTRICTED_FIELD))
     source_system = serializers.CharField()
 
 
@@ -327,8 +340,9 @@ class CaseListApi(ActorScopedMixin[Case], generics.ListCreateAPIView[Case], Revi
 class CaseDetailApi(ReviewApi):
     @extend_schema(responses={200: CaseDetailOut})
     def get(self, request: Request, pk: int) -> Response:
-        case = selectors.case_detail(actor_for(request.user), pk)
-        return Response(CaseDetailOut(case).data)
+        actor = actor_for(request.user)
+        case = selectors.case_detail(actor, pk)
+        return Response(CaseDetailOut(case, context={"actor": actor}).data)
 
 
 class CaseQueueApi(ReviewApi):
@@ -439,26 +453,29 @@ class CaseAppealApi(ReviewApi):
         return Response(AppealOut(appeal).data, status=status.HTTP_201_CREATED)
 
 
-class CaseRevealApi(ReviewApi):
-    """PENDING (Privacy): reveal the raw content of a case's item, with a reason, audited.
+class RevealOut(serializers.Serializer[Any]):
+    item_id = serializers.IntegerField()
+    text = serializers.CharField(help_text="The raw content. Shown to cleared internal staff only.")
+    expires_at = serializers.DateTimeField(help_text="Hide it from this time on; reveal again to see it.")
 
-    Stub left for the Privacy engineer: it checks that the caller may see the case and that a
-    reason is given, then answers 501 ``reveal_pending``. The real implementation belongs to
-    ``privacy`` (reveal audit, clearance checks, decrypting the sealed raw content); this view will
-    call that service and return the revealed text. Nothing here ever reads ``Item.text``.
-    """
+
+class CaseRevealApi(ReviewApi):
+    """Reveal the raw content of a case's item to an internal reviewer, with a typed reason, for a
+    limited time. Every reveal is written to the append-only audit log (privacy.reveal)."""
 
     class InputSerializer(serializers.Serializer[Any]):
-        reason = serializers.CharField(min_length=5, max_length=1000)
+        reason = serializers.CharField(min_length=10, max_length=2000)
 
-    @extend_schema(request=InputSerializer, responses={501: None})
+    @extend_schema(request=InputSerializer, responses={200: RevealOut})
     def post(self, request: Request, pk: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        selectors.case_get(actor_for(request.user), pk)
-        body = {"error": {"code": "reveal_pending", "details": [],
-                          "message": "Revealing raw content is not available yet (pending: Privacy)."}}
-        return Response(body, status=status.HTTP_501_NOT_IMPLEMENTED)
+        actor = actor_for(request.user)
+        case = selectors.case_get(actor, pk)
+        revealed = reveal_item(
+            actor=actor, item=case.item, item_id=case.item_id, justification=data.validated_data["reason"]
+        )
+        return raw_content_response(RevealOut(revealed).data)
 
 
 # --- settings and the reviewer's own wellness ------------------------------------------------------

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from privacy.channels import TripwiredJsonConsumer
 from workforce.access import AccessDenied, actor_for
 
 from .events import org_group, vendor_group
@@ -34,7 +34,7 @@ def _group_for(user: Any) -> str | None:
     return vendor_group(actor.organization_id, actor.vendor_id or 0)
 
 
-class ReviewEventsConsumer(AsyncJsonWebsocketConsumer):
+class ReviewEventsConsumer(TripwiredJsonConsumer):
     group: str | None = None
 
     async def connect(self) -> None:

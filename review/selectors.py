@@ -91,7 +91,7 @@ def cases_visible(actor: Actor) -> QuerySet[Case]:
     return (
         Case.objects.filter(case_scope(actor))
         .select_related("item", "project", "policy")
-        .defer("item__text")
+        .defer("item__text_sealed")
         .order_by("-id")
     )
 
@@ -149,7 +149,7 @@ def case_history(actor: Actor, case: Case) -> list[Case]:
 def lease_current(actor: Actor) -> CaseLease | None:
     return (
         CaseLease.objects.select_related("case", "case__item", "case__project", "case__policy")
-        .defer("case__item__text")
+        .defer("case__item__text_sealed")
         .filter(reviewer_id=actor.user.pk, state=LeaseState.ACTIVE)
         .first()
     )

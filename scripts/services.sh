@@ -24,4 +24,11 @@ if ! redis_up; then
   for _ in $(seq 1 30); do redis_up && break; sleep 1; done
   redis_up || { echo "Redis is not reachable on 127.0.0.1:6379; set REDIS_URL" >&2; exit 1; }
 fi
+# The database the test settings (and `make test`) name; tests create their own beside it.
+if command -v psql >/dev/null 2>&1 && [ -z "${DATABASE_URL:-}" ]; then
+  if ! psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'quorum'" postgres | grep -q 1; then
+    echo "creating database quorum"
+    psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE quorum" postgres
+  fi
+fi
 echo "services: PostgreSQL and Redis are up"

@@ -91,6 +91,22 @@ def make_project(world: World, *, vendors: list[Vendor] | None = None, **kwargs:
     return project_create(actor=actor_for(world.users["admin"]), vendors=vendors, **defaults)
 
 
+def content(project: Project | int, external_id: str, text: str, redacted: str | None = None) -> dict[str, Any]:
+    """Item content columns for a test item: ``text`` sealed as raw; both stored views are ``redacted``
+    when given (tests of the serving paths choose what is shown), else computed by the privacy engine."""
+    from annotation.items import content_fields
+    from privacy.content import seal_text
+
+    project_id = project if isinstance(project, int) else project.pk
+    if redacted is None:
+        return content_fields(project_id=project_id, external_id=external_id, text=text)
+    return {
+        "text_sealed": seal_text(text, project_id=project_id, external_id=external_id),
+        "text_redacted": redacted,
+        "text_pseudonymized": redacted,
+    }
+
+
 @pytest.fixture
 def project(world: World) -> Project:
     return make_project(world, vendors=[world.offshore])

@@ -18,8 +18,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from privacy.redaction import redactor_for_project
+from privacy.content import seal_text
+from privacy.redaction import Redactor, project_redactor
 
+from .. import media
 from ..models import ImportJob, ImportStatus, Project
 from ..schema import LabelSet, SchemaError, parse_schema
 from . import store
@@ -137,7 +139,7 @@ def _stage_file(job: ImportJob, project: Project, labelset: LabelSet, errors: Er
     """Parse, validate and redact every record and stage the valid ones (even after an error, so
     that duplicate ids are found too); nothing reaches items from here."""
     validate = Validator(project, labelset)
-    redact = redactor_for_project(project.pk).redact
+    redactor = project_redactor(project.pk)
     batch_rows = settings.QUORUM["IMPORT_BATCH_ROWS"]
     batch: list[tuple[Row, int | None]] = []
     seen = 0
@@ -151,19 +153,31 @@ def _stage_file(job: ImportJob, project: Project, labelset: LabelSet, errors: Er
                 continue
             try:
                 row, vendor_id = validate(record, line)
+                if row.media:  # an image is processed (metadata, faces) before anything is stored
+                    row.media = media.ingest(row.media)
             except SchemaError as e:
                 errors.add(line, e.field, e.message)
                 continue
-            row.text_redacted = redact(row.text)
             batch.append((row, vendor_id))
             if len(batch) >= batch_rows:
-                writer.write(batch)
+                writer.write(_redact(redactor, project.pk, batch))
                 batch = []
                 _progress(job, rows_seen=seen)
-        writer.write(batch)
+        writer.write(_redact(redactor, project.pk, batch))
     if seen == 0 and not errors.count:
         errors.add(None, None, "the file holds no records")
     _progress(job, rows_seen=seen)
+
+
+def _redact(redactor: Redactor, project_id: int, batch: list[tuple[Row, int | None]]) -> list[tuple[Row, int | None]]:
+    """The redact stage, a batch at a time (pseudonym numbers are resolved per batch): stored views
+    computed, raw text sealed and dropped from the row before anything is written or queued."""
+    views = redactor.views([row.text for row, _ in batch])
+    for (row, _), view in zip(batch, views, strict=True):
+        row.text_redacted, row.text_pseudonymized = view
+        row.text_sealed = seal_text(row.text, project_id=project_id, external_id=row.external_id)
+        row.text = ""
+    return batch
 
 
 def _progress(job: ImportJob, **fields: Any) -> None:

@@ -28,6 +28,7 @@ KNOWN_FIELDS = frozenset(
 PURPOSES = frozenset({"annotation", "model_training", "evaluation", "analytics"})
 DEFAULT_PURPOSES = ("annotation", "model_training", "evaluation")
 MAX_TEXT = 1_000_000
+MAX_DATA_URI = 34 * 1024 * 1024  # base64 of the 25 MiB image limit (annotation.media)
 MAX_EXTERNAL_ID = 255
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f", ""}
@@ -53,7 +54,10 @@ class Row:
     pinned_vendor: str
     internal_only: bool
     content_hash: str = ""
+    # Filled by the redact stage; ``text`` (raw) never leaves the worker's memory unsealed.
     text_redacted: str = ""
+    text_pseudonymized: str = ""
+    text_sealed: bytes = b""
 
 
 def _bool(value: Any, field: str) -> bool:
@@ -97,7 +101,9 @@ def build_row(record: dict[str, Any], line: int, labelset: LabelSet) -> Row:
     if len(ext) > MAX_EXTERNAL_ID:
         raise RecordError("external_id", f"longer than {MAX_EXTERNAL_ID} characters")
     text = record.get("text")
-    media = _str(record, "media", 500)
+    media = _str(record, "media", MAX_DATA_URI)  # a data: URI image; other values stay under 500
+    if len(media) > 500 and not media.startswith("data:"):
+        raise RecordError("media", "longer than 500 characters")
     if text is None or text == "":
         if not media:
             raise RecordError("text", "missing")

@@ -23,7 +23,7 @@ from privacy.redaction import REDACTION_VERSION
 from .records import Row
 
 STAGE_COLUMNS = (
-    "line", "external_id", "text", "text_redacted", "media", "metadata", "source_system",
+    "line", "external_id", "text_sealed", "text_redacted", "text_pseudonymized", "media", "metadata", "source_system",
     "jurisdiction", "allowed_purposes", "content_hash", "priority", "is_gold", "reference",
     "pinned_vendor_id", "internal_only",
 )
@@ -45,7 +45,8 @@ def _json(value: Any) -> str | None:
 
 def _values(row: Row, vendor_id: int | None) -> tuple[Any, ...]:
     return (
-        row.line, row.external_id, row.text, row.text_redacted, row.media, _json(row.metadata),
+        row.line, row.external_id, row.text_sealed, row.text_redacted, row.text_pseudonymized, row.media,
+        _json(row.metadata),
         row.source_system, row.jurisdiction, _json(row.allowed_purposes), row.content_hash,
         row.priority, row.is_gold, _json(row.reference), vendor_id, row.internal_only,
     )

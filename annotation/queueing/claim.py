@@ -1,7 +1,7 @@
 """The claim itself: one SQL statement on PostgreSQL, one ``BEGIN IMMEDIATE`` transaction elsewhere.
 
 A claim returns the served row ``(lease id, expires_at, is_gold, item id, external_id,
-text_redacted, metadata, media)`` or None. It takes nothing while the annotator holds an active
+view text, metadata, media)`` or None. It takes nothing while the annotator holds an active
 lease in the project (the caller then serves or retires that one), and raises IntegrityError if a
 concurrent claim of the same annotator got there first (one active lease per annotator and
 project is a unique constraint).
@@ -22,11 +22,14 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Value, When
 
+from privacy.clearance import RESTRICTED_FIELD, VIEW_FIELDS
+
 from ..models import Annotation, Item, ItemState, Lease, LeaseState, Skip
 from .routing import Route
 from .sql import fetch_one
 
-# (lease id, expires_at, is_gold, item id, external_id, text_redacted, metadata, media)
+# (lease id, expires_at, is_gold, item id, external_id, view text, metadata, media, suggestion); the view text is the
+# column of the annotator's clearance (privacy.clearance.view_field), never the sealed raw text.
 Served = tuple[Any, ...]
 
 
@@ -39,6 +42,11 @@ class ClaimRequest:
     route: Route
     now: datetime
     expires: datetime
+    view: str = RESTRICTED_FIELD  # a column from privacy.clearance.VIEW_FIELDS
+
+    def __post_init__(self) -> None:
+        if self.view not in VIEW_FIELDS:  # it is formatted into SQL: only known column names
+            raise ValueError(f"not a stored view: {self.view!r}")
 
     def params(self) -> dict[str, Any]:
         return {
@@ -77,22 +85,22 @@ WITH cand AS (
     SET lease_count = CASE WHEN i.leased_until > %(now)s THEN i.lease_count ELSE 0 END + 1,
         leased_until = CASE WHEN i.leased_until > %(expires)s THEN i.leased_until ELSE %(expires)s END
     FROM cand WHERE i.id = cand.id
-    RETURNING i.id, i.external_id, i.text_redacted, i.metadata, i.media
+    RETURNING i.id, i.external_id, i.{view} AS view_text, i.metadata, i.media, i.suggestion
 ), ins AS (
     INSERT INTO annotation_lease
         (project_id, item_id, annotator_id, vendor_id, is_gold, state, created_at, expires_at)
     SELECT %(project)s, taken.id, %(user)s, %(vendor)s::bigint, FALSE, 'active', %(now)s, %(expires)s FROM taken
     RETURNING id, item_id, expires_at, is_gold
 )
-SELECT ins.id, ins.expires_at, ins.is_gold, taken.id, taken.external_id, taken.text_redacted,
-       taken.metadata, taken.media
+SELECT ins.id, ins.expires_at, ins.is_gold, taken.id, taken.external_id, taken.view_text,
+       taken.metadata, taken.media, taken.suggestion
 FROM ins JOIN taken ON taken.id = ins.item_id
 """
 
 # Gold items have no slots to protect (unlimited overlap, never done): no lock, no counters.
 _CLAIM_GOLD_SQL = """
 WITH cand AS (
-    SELECT i.id, i.external_id, i.text_redacted, i.metadata, i.media FROM annotation_item i
+    SELECT i.id, i.external_id, i.{view} AS view_text, i.metadata, i.media, i.suggestion FROM annotation_item i
     WHERE i.project_id = %(project)s AND i.state = 'open' AND i.is_gold{route}{seen}{no_current}
     ORDER BY i.priority DESC, i.id
     LIMIT 1
@@ -102,8 +110,8 @@ WITH cand AS (
     SELECT %(project)s, cand.id, %(user)s, %(vendor)s::bigint, TRUE, 'active', %(now)s, %(expires)s FROM cand
     RETURNING id, item_id, expires_at, is_gold
 )
-SELECT ins.id, ins.expires_at, ins.is_gold, cand.id, cand.external_id, cand.text_redacted,
-       cand.metadata, cand.media
+SELECT ins.id, ins.expires_at, ins.is_gold, cand.id, cand.external_id, cand.view_text,
+       cand.metadata, cand.media, cand.suggestion
 FROM ins JOIN cand ON cand.id = ins.item_id
 """
 
@@ -124,7 +132,7 @@ def claim_once(req: ClaimRequest, *, gold: bool) -> Served | None:
     route_sql, params = req.route.sql("i")
     params.update(req.params())
     sql = (_CLAIM_GOLD_SQL if gold else _CLAIM_SQL).format(
-        free=_FREE, route=route_sql, seen=_SEEN, no_current=_NO_CURRENT
+        free=_FREE, route=route_sql, seen=_SEEN, no_current=_NO_CURRENT, view=req.view
     )
     return fetch_one(sql, params)
 
@@ -163,7 +171,7 @@ def claim_portable(req: ClaimRequest, *, gold: bool) -> Served | None:
         row = (
             items.select_for_update(skip_locked=True, of=("self",))
             .order_by("-priority", "id")
-            .values_list("pk", "external_id", "text_redacted", "metadata", "media")
+            .values_list("pk", "external_id", req.view, "metadata", "media", "suggestion")
             .first()
         )
         if row is None:
@@ -188,13 +196,13 @@ def claim_portable(req: ClaimRequest, *, gold: bool) -> Served | None:
         return (lease.pk, lease.expires_at, gold, *row)
 
 
-def current_lease(*, user_id: int, project_id: int) -> Served | None:
+def current_lease(*, user_id: int, project_id: int, view: str = RESTRICTED_FIELD) -> Served | None:
     """The annotator's active lease in the project (live or not), as a served row."""
     return (
         Lease.objects.filter(annotator_id=user_id, project_id=project_id, state=LeaseState.ACTIVE)
         .values_list(
-            "pk", "expires_at", "is_gold", "item_id", "item__external_id", "item__text_redacted",
-            "item__metadata", "item__media",
+            "pk", "expires_at", "is_gold", "item_id", "item__external_id", "item__" + view,
+            "item__metadata", "item__media", "item__suggestion",
         )
         .first()
     )

@@ -29,6 +29,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
 from django.db.models import Count, F, Max
 from django.utils import timezone
 
+from privacy.clearance import RESTRICTED_FIELD, view_field
 from workforce.access import AccessDenied, Actor, require_role
 from workforce.models import Role, User
 
@@ -76,19 +77,24 @@ class Submitted:
 
 # --- helpers -----------------------------------------------------------------------------------------
 
-# Fields a lease is served with (claim, undo): the redacted text only, never ``text``.
+# Fields a lease is served with (claim, undo): the view of the annotator's clearance, never the raw.
 _LEASE_FIELDS = ["id", "project_id", "item_id", "annotator_id", "is_gold", "state", "expires_at"]
-_ITEM_FIELDS = ["id", "project_id", "external_id", "text_redacted", "media", "metadata"]
 
 
-def served_lease(row: Served, *, project_id: int, user_id: int) -> Lease:
-    """A Lease with its item, built from a served row; fields not read are deferred, not defaulted."""
-    lease_id, expires_at, is_gold, item_id, external_id, text_redacted, metadata, media = row
+def served_lease(row: Served, *, project_id: int, user_id: int, view: str = RESTRICTED_FIELD) -> Lease:
+    """A Lease with its item, built from a served row; fields not read are deferred, not defaulted.
+    ``item.view_text`` is the text the annotator sees (the ``view`` column)."""
+    lease_id, expires_at, is_gold, item_id, external_id, view_text, metadata, media, suggestion = row
     if isinstance(metadata, str | bytes):
         metadata = orjson.loads(metadata)
+    if isinstance(suggestion, str | bytes):
+        suggestion = orjson.loads(suggestion)
     item = Item.from_db(
-        DEFAULT_DB_ALIAS, _ITEM_FIELDS, [item_id, project_id, external_id, text_redacted, media, metadata]
+        DEFAULT_DB_ALIAS,
+        ["id", "project_id", "external_id", view, "media", "metadata", "suggestion"],
+        [item_id, project_id, external_id, view_text, media, metadata, suggestion],
     )
+    item.view_text = view_text
     lease = Lease.from_db(
         DEFAULT_DB_ALIAS, _LEASE_FIELDS,
         [lease_id, project_id, item_id, user_id, bool(is_gold), LeaseState.ACTIVE, expires_at],
@@ -102,7 +108,7 @@ def _lock_lease(actor: Actor, lease_id: int) -> Lease:
     return (
         Lease.objects.select_for_update(of=("self", "item"))
         .select_related("item", "project")
-        .defer("item__text")
+        .defer("item__text_sealed")
         .get(pk=lease_id, annotator_id=actor.user.pk)
     )
 
@@ -204,9 +210,10 @@ def lease_claim(*, actor: Actor, project_id: int) -> Lease | None:
     check_claim(actor, ctx)
     user_id = actor.user.pk
     now = timezone.now()
+    view = view_field(actor.clearance)
     req = ClaimRequest(
         project_id=project_id, user_id=user_id, vendor_id=actor.vendor_id, overlap=ctx.overlap,
-        route=ctx.route, now=now, expires=now + timedelta(seconds=ctx.lease_seconds),
+        route=ctx.route, now=now, expires=now + timedelta(seconds=ctx.lease_seconds), view=view,
     )
     gold = ctx.gold_rate > 0 and random.random() < ctx.gold_rate
     own_transaction = not connection.in_atomic_block
@@ -221,11 +228,11 @@ def lease_claim(*, actor: Actor, project_id: int) -> Lease | None:
         except IntegrityError:
             row = None  # a concurrent claim of this annotator won: serve theirs, below
         if row is not None:
-            return served_lease(row, project_id=project_id, user_id=user_id)
-        current = current_lease(user_id=user_id, project_id=project_id)
+            return served_lease(row, project_id=project_id, user_id=user_id, view=view)
+        current = current_lease(user_id=user_id, project_id=project_id, view=view)
         if current is not None:
             if current[1] > now:
-                return served_lease(current, project_id=project_id, user_id=user_id)
+                return served_lease(current, project_id=project_id, user_id=user_id, view=view)
             if not retired:
                 # Lazy cleanup: it holds nothing any more; the annotator may claim afresh.
                 Lease.objects.filter(pk=current[0], state=LeaseState.ACTIVE).update(
@@ -298,7 +305,7 @@ def leases_release_for_user(*, user: User) -> int:
             lease = (
                 Lease.objects.select_for_update(of=("self", "item"))
                 .select_related("item")
-                .defer("item__text")
+                .defer("item__text_sealed")
                 .filter(pk=lease_id, state=LeaseState.ACTIVE)
                 .first()
             )
@@ -327,7 +334,7 @@ class _Held:
     expires_at: datetime
     item_state: str
     annotation_count: int
-    text_redacted: str
+    view_text: str  # the text the annotator saw: spans are offsets into it
     project_id: int
     kind: str
     label_schema: Any
@@ -335,7 +342,7 @@ class _Held:
 
 
 _LOCK_SQL = """
-SELECT l.state, l.item_id, l.is_gold, l.expires_at, i.state, i.annotation_count, i.text_redacted,
+SELECT l.state, l.item_id, l.is_gold, l.expires_at, i.state, i.annotation_count, i.{view},
        p.id, p.kind, p.label_schema, p.overlap
 FROM annotation_lease l
 JOIN annotation_item i ON i.id = l.item_id
@@ -404,7 +411,7 @@ def annotation_submit(
                     return Submitted(existing, False, existing.created_at + undo)
                 raise LeaseEnded(f"This lease has ended ({held.state}).")
             labels, spans, comment = _validate(
-                held.kind, held.label_schema, held.text_redacted, labels, spans, comment
+                held.kind, held.label_schema, held.view_text, labels, spans, comment
             )
             now = timezone.now()
             if held.expires_at <= now and not held.is_gold:
@@ -438,14 +445,15 @@ def annotation_submit(
 
 def _lock_held(actor: Actor, lease_id: int) -> _Held:
     if connection.vendor == "postgresql":
-        row = fetch_one(_LOCK_SQL, [lease_id, actor.user.pk])
+        row = fetch_one(_LOCK_SQL.format(view=view_field(actor.clearance)), [lease_id, actor.user.pk])
         if row is None:
             raise Lease.DoesNotExist("No such lease.")
         return _Held(*row)
     lease = _lock_lease(actor, lease_id)
     return _Held(
         lease.state, lease.item_id, lease.is_gold, lease.expires_at, lease.item.state,
-        lease.item.annotation_count, lease.item.text_redacted, lease.project_id, lease.project.kind,
+        lease.item.annotation_count, getattr(lease.item, view_field(actor.clearance)), lease.project_id,
+        lease.project.kind,
         lease.project.label_schema, lease.project.overlap,
     )
 
@@ -488,7 +496,7 @@ def annotation_undo(*, actor: Actor, annotation_id: int) -> Lease:
     annotation = (
         Annotation.objects.select_for_update(of=("self",))
         .select_related("item", "item__project")
-        .defer("item__text")
+        .defer("item__text_sealed")
         .get(pk=annotation_id, annotator_id=actor.user.pk)
     )
     now = timezone.now()
@@ -501,11 +509,11 @@ def annotation_undo(*, actor: Actor, annotation_id: int) -> Lease:
     if project.organization_id != actor.organization_id:
         raise AccessDenied("No such project.")
     for held in (
-        Lease.objects.select_for_update(of=("self", "item")).select_related("item").defer("item__text")
+        Lease.objects.select_for_update(of=("self", "item")).select_related("item").defer("item__text_sealed")
         .filter(annotator_id=actor.user.pk, project_id=project.pk, state=LeaseState.ACTIVE)
     ):
         _release(held, now)
-    item = Item.objects.select_for_update().defer("text").get(pk=annotation.item_id)
+    item = Item.objects.select_for_update().defer("text_sealed").get(pk=annotation.item_id)
     annotation.delete()
     expires = now + timedelta(seconds=project.lease_seconds)
     changes: dict[str, Any] = {"annotation_count": F("annotation_count") - 1}
@@ -520,9 +528,13 @@ def annotation_undo(*, actor: Actor, annotation_id: int) -> Lease:
         is_gold=item.is_gold, state=LeaseState.ACTIVE, created_at=now, expires_at=expires,
     )
     publish_counts(project_id=project.pk, overlap=project.overlap)
+    view = view_field(actor.clearance)
     return served_lease(
-        (lease.pk, expires, item.is_gold, item.pk, item.external_id, item.text_redacted, item.metadata, item.media),
-        project_id=project.pk, user_id=actor.user.pk,
+        (
+            lease.pk, expires, item.is_gold, item.pk, item.external_id, getattr(item, view), item.metadata,
+            item.media, item.suggestion,
+        ),
+        project_id=project.pk, user_id=actor.user.pk, view=view,
     )
 
 

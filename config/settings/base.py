@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost: sees the final body of every view (DRF sets request.user for token auth by then).
+    "privacy.middleware.CanaryTripwireMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -215,13 +217,24 @@ QUORUM: dict[str, Any] = {
     # The quantization the base model is served in: Q4_0 and Q8_0 have llama.cpp's fast x86 kernels.
     "SERVING_QUANT": os.environ.get("QUORUM_SERVING_QUANT", "Q4_0"),
     "INFERENCE_BATCH_ITEMS": int(os.environ.get("QUORUM_INFERENCE_BATCH_ITEMS", "64")),
+    # Raw item content is sealed with the first key; every key decrypts (rotation: put a new key first,
+    # run `manage.py rotate_content_key`, then drop the old one). Empty: a key derived from SECRET_KEY.
+    "CONTENT_KEYS": [k for k in os.environ.get("QUORUM_CONTENT_KEYS", "").split(",") if k],
+    # Pseudonym keys per project derive from this (default: SECRET_KEY).
+    "PSEUDONYM_MASTER_KEY": os.environ.get("QUORUM_PSEUDONYM_MASTER_KEY", ""),
+    # Processed item images (content-addressed) and the folder imports may name image files in.
+    "MEDIA_DIR": Path(os.environ.get("QUORUM_MEDIA_DIR", VAR_DIR / "media")),
+    "MEDIA_IMPORT_DIR": Path(os.environ.get("QUORUM_MEDIA_IMPORT_DIR", VAR_DIR / "media-import")),
+    # How long a reveal of raw content lasts.
+    "REVEAL_MINUTES": int(os.environ.get("QUORUM_REVEAL_MINUTES", "10")),
 }
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"canary": {"()": "privacy.canaries.CanaryLogFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["canary"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("QUORUM_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -97,7 +97,7 @@ def case_create(
     now = timezone.now()
     with transaction.atomic():
         existing = (
-            Case.objects.select_for_update(of=("self",)).select_related("item").defer("item__text")
+            Case.objects.select_for_update(of=("self",)).select_related("item").defer("item__text_sealed")
             .filter(item_id=item.pk, category=category, state__in=MERGING_STATES, qa_of__isnull=True)
             .order_by("id").first()
         )
@@ -173,7 +173,9 @@ def _retry_of(actor: Actor, client_key: str, case_id: int) -> Decision | None:
 
 def _lock_for_decision(actor: Actor, case_id: int) -> tuple[Case, CaseLease]:
     case = (
-        Case.objects.select_for_update(of=("self",)).select_related("item", "policy", "qa_of").defer("item__text")
+        Case.objects.select_for_update(of=("self",))
+        .select_related("item", "policy", "qa_of")
+        .defer("item__text_sealed")
         .filter(pk=case_id, organization_id=actor.organization_id).first()
     )
     if case is None:
@@ -324,7 +326,7 @@ def case_appeal(*, actor: Actor, case_id: int, reason: str = "") -> Appeal:
     """Contest the case's latest decision. The case goes back into the queue at the decision's tier
     (or higher) with a fresh SLA, and is never served to the reviewer who made that decision."""
     case = (
-        Case.objects.select_for_update(of=("self",)).select_related("policy", "item").defer("item__text")
+        Case.objects.select_for_update(of=("self",)).select_related("policy", "item").defer("item__text_sealed")
         .filter(pk=case_id, organization_id=actor.organization_id).first()
     )
     if case is None:

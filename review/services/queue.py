@@ -124,7 +124,7 @@ def case_claim(*, actor: Actor) -> CaseLease | None:
                 ).update(state=LeaseState.EXPIRED, ended_at=now)
             lease = (
                 CaseLease.objects.select_related("case", "case__item", "case__project", "case__policy")
-                .defer("case__item__text")
+                .defer("case__item__text_sealed")
                 .get(pk=claimed.lease_id)
             )
             case = lease.case
@@ -142,7 +142,7 @@ def case_claim(*, actor: Actor) -> CaseLease | None:
 
 def _lock_held(actor: Actor, case_id: int) -> tuple[Case, CaseLease]:
     case = (
-        Case.objects.select_for_update(of=("self",)).select_related("item").defer("item__text")
+        Case.objects.select_for_update(of=("self",)).select_related("item").defer("item__text_sealed")
         .filter(pk=case_id, organization_id=actor.organization_id).first()
     )
     if case is None:

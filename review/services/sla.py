@@ -47,7 +47,7 @@ def _escalate_one(case_id: int, now: datetime) -> int:
     # Re-checked under the lock: a reviewer may have claimed or decided it since the list was read,
     # and a concurrent run of this task skips the rows this one holds.
     case = (
-        Case.objects.select_for_update(skip_locked=True).select_related("item").defer("item__text")
+        Case.objects.select_for_update(skip_locked=True).select_related("item").defer("item__text_sealed")
         .filter(breached_cases(now=now), pk=case_id).first()
     )
     if case is None:

@@ -10,19 +10,23 @@ from django.utils import timezone
 
 from annotation.models import Item, Lease, Project
 from annotation.queueing.services import annotation_submit, lease_claim
-from tests.conftest import PASSWORD, World
+from tests.conftest import PASSWORD, World, content
 from workforce.access import actor_for
 from workforce.models import Role, User, Vendor
 from workforce.services import user_create
 
 
 def make_items(project: Project, n: int, start: int = 0, **fields: Any) -> list[Item]:
+    prefix = (fields.get("is_gold", False) and "g") or "x"
     items = [
         Item(
             project=project,
-            external_id=f"{(fields.get('is_gold', False) and 'g') or 'x'}-{start + i:05d}",
-            text=f"raw text {start + i} call me on +44 7700 900{i % 1000:03d}",
-            text_redacted=f"raw text {start + i} call me on <PHONE>",
+            external_id=f"{prefix}-{start + i:05d}",
+            **content(
+                project, f"{prefix}-{start + i:05d}",
+                f"raw text {start + i} call me on +44 7700 900{i % 1000:03d}",
+                f"raw text {start + i} call me on <PHONE>",
+            ),
             content_hash=f"{start + i:064d}",
             **fields,
         )

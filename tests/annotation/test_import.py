@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from annotation.importing.pipeline import run_import
 from annotation.models import ImportJob, ImportStatus, Item
 from annotation.services import import_create
+from privacy.content import open_item_text
 from workforce.access import AccessDenied, actor_for
 
 
@@ -70,7 +71,7 @@ def test_reimport_updates_or_skips_never_duplicates(world, project, tmp_path):
     second = _run(world, project, path)
     assert (second.created_count, second.updated_count, second.skipped_count) == (1, 1, 1)
     assert Item.objects.filter(project=project).count() == 3
-    assert Item.objects.get(project=project, external_id="b").text == "two, edited"
+    assert open_item_text(Item.objects.get(project=project, external_id="b")) == "two, edited"
 
 
 def test_json_array_and_csv(world, project, tmp_path):
@@ -87,7 +88,7 @@ def test_json_array_and_csv(world, project, tmp_path):
     job = _run(world, project, csv_path)
     assert job.status == ImportStatus.SUCCEEDED, job.errors
     c1 = Item.objects.get(project=project, external_id="c1")
-    assert (c1.text, c1.priority, c1.allowed_purposes, c1.metadata) == (
+    assert (open_item_text(c1), c1.priority, c1.allowed_purposes, c1.metadata) == (
         "hello, world", 2, ["annotation", "evaluation"], {"channel": "email"}
     )
     assert Item.objects.get(project=project, external_id="2").priority == 3

@@ -26,6 +26,7 @@ from annotation.queueing.services import (
 from annotation.schema import SchemaError
 from annotation.selectors import projects_visible
 from annotation.services import project_pause, project_route
+from privacy.content import open_item_text
 from tests.conftest import PASSWORD, make_project
 from workforce.access import AccessDenied, actor_for
 
@@ -60,8 +61,8 @@ def test_claim_is_idempotent_while_the_lease_lives(world, project):
 def test_claim_serves_redacted_text_only(world, project):
     make_items(project, 1)
     lease = claim(world.users["off_annotator"], project)
-    assert "<PHONE>" in lease.item.text_redacted
-    assert "text" in lease.item.get_deferred_fields()
+    assert "<PHONE>" in lease.item.view_text
+    assert "text_sealed" in lease.item.get_deferred_fields()
     assert lease.item.metadata == {}
 
 
@@ -367,9 +368,9 @@ def test_span_offsets_are_against_the_redacted_text(world):
     make_items(project, 1)
     a = world.users["off_annotator"]
     lease = claim(a, project)
-    redacted = lease.item.text_redacted
+    redacted = lease.item.view_text
     start = redacted.index("<PHONE>")
-    raw_len = len(Item.objects.get(pk=lease.item_id).text)
+    raw_len = len(open_item_text(Item.objects.get(pk=lease.item_id)))
     assert raw_len > len(redacted)
     with pytest.raises(SchemaError):  # fits the raw text but not the redacted one
         annotation_submit(actor=actor_for(a), lease_id=lease.pk,

@@ -20,7 +20,7 @@ from review.models import Case, Decision, WebhookDelivery
 from review.services.cases import case_create
 from review.services.queue import case_claim, case_release
 from review.services.webhooks import webhook_endpoint_create
-from tests.conftest import make_project, make_world
+from tests.conftest import content, make_project, make_world
 from tests.e2e.test_workspace import Shots, allow_server_login, browser_page, in_thread, server, sign_in
 from tests.review.receiver import receiver
 from tests.review.support import configure
@@ -54,7 +54,7 @@ def test_reviewer_decides_by_keyboard_and_the_webhook_arrives_signed(server: str
     admin = actor_for(world.users["admin"])
     cases: list[Case] = []
     for ext, raw, redacted, category, severity, media in POSTS:
-        item = Item.objects.create(project=project, external_id=ext, text=raw, text_redacted=redacted,
+        item = Item.objects.create(project=project, external_id=ext, **content(project, ext, raw, redacted),
                                    content_hash=ext, media=media, source_system="forum")
         case, _ = case_create(actor=admin, item_id=item.pk, source="user_report", category=category,
                               severity=severity, external_ref=f"report-{ext}", note="Reported by 3 users")

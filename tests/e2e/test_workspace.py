@@ -30,7 +30,8 @@ from playwright.sync_api import Page, sync_playwright
 
 from annotation.models import Annotation, Item, Project, Skip
 from annotation.services import project_pause
-from tests.conftest import PASSWORD, ROOT, World, make_project, make_world, services_env
+from privacy.content import open_item_text
+from tests.conftest import PASSWORD, ROOT, World, content, make_project, make_world, services_env
 from workforce.access import actor_for
 from workforce.models import User
 
@@ -195,7 +196,7 @@ def setup_tickets() -> tuple[World, Project, dict[str, Item]]:
         guidelines="## Intent\nPick the **main** reason the customer wrote.",
     )
     items = {
-        ext: Item.objects.create(project=project, external_id=ext, text=raw, text_redacted=red,
+        ext: Item.objects.create(project=project, external_id=ext, **content(project, ext, raw, red),
                                  content_hash=ext, priority=10 - i)
         for i, (ext, raw, red) in enumerate(TICKETS)
     }
@@ -226,7 +227,8 @@ def test_annotator_labels_three_items_by_keyboard(server: str) -> None:
             item = by_id[item_id]
             shown = page.inner_text("#item-text")
             assert shown == item.text_redacted, f"item text is not the redacted one (screenshots: {shots.dir})"
-            assert item.text not in page.content() or item.text == item.text_redacted
+            raw = open_item_text(item)
+            assert raw not in page.content() or raw == item.text_redacted
             page.keyboard.press(key)
             assert page.get_attribute(f".label-btn[data-label='{label}']", "aria-pressed") == "true"
             if comment:
@@ -263,9 +265,9 @@ def test_spans_by_keyboard_undo_and_live_pause(server: str) -> None:
     )
     # An emoji first: span offsets must be code points (as the server counts), not UTF-16 units.
     text = "🙂 Maria Garcia wrote from Lisbon."
-    first = Item.objects.create(project=project, external_id="e-1", text=text, text_redacted=text,
+    first = Item.objects.create(project=project, external_id="e-1", **content(project, "e-1", text, text),
                                 content_hash="e-1", priority=2)
-    Item.objects.create(project=project, external_id="e-2", text="Nothing here.", text_redacted="Nothing here.",
+    Item.objects.create(project=project, external_id="e-2", **content(project, "e-2", "Nothing here.", "Nothing here."),
                         content_hash="e-2", priority=1)
     admin = world.users["admin"]
     allow_server_login(world.users["off_annotator"])
@@ -345,10 +347,11 @@ def test_skip_and_model_suggestion_on_a_multi_label_project(server: str) -> None
         world, vendors=[world.offshore], name="Post flags", kind="multi_label",
         label_schema={"labels": [{"value": "spam"}, {"value": "abuse"}, {"value": "ok"}]},
     )
-    skipped = Item.objects.create(project=project, external_id="p-1", text="???", text_redacted="???",
+    skipped = Item.objects.create(project=project, external_id="p-1", **content(project, "p-1", "???", "???"),
                                   content_hash="p-1", priority=2)
-    flagged = Item.objects.create(project=project, external_id="p-2", text="Buy followers now",
-                                  text_redacted="Buy followers now", content_hash="p-2", priority=1)
+    flagged = Item.objects.create(project=project, external_id="p-2",
+                                  **content(project, "p-2", "Buy followers now", "Buy followers now"),
+                                  content_hash="p-2", priority=1)
     allow_server_login(world.users["off_annotator"])
     shots = Shots("skip_and_suggestion")
     suggestion = {"labels": ["spam", "abuse"], "confidence": 0.87, "model_version": "smollm2-135m-q4_0"}

@@ -9,7 +9,7 @@ from typing import Any
 from django.test import Client
 
 from annotation.models import Item, Project
-from tests.conftest import PASSWORD, World, make_project
+from tests.conftest import PASSWORD, World, content, make_project
 
 RAW = "Call Jane Roe at +44 7700 900123 or jane.roe@example.com about order 5512"
 REDACTED = "Call Jane Roe at <PHONE> or <EMAIL> about order 5512"
@@ -30,7 +30,8 @@ def login(username: str) -> Client:
 
 def add_item(project: Project, external_id: str = "t-1", text: str = RAW, redacted: str = REDACTED) -> Item:
     return Item.objects.create(
-        project=project, external_id=external_id, text=text, text_redacted=redacted, content_hash=external_id
+        project=project, external_id=external_id, content_hash=external_id,
+        **content(project, external_id, text, redacted),
     )
 
 

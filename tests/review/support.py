@@ -15,7 +15,7 @@ from review.services.cases import case_create
 from review.services.policy import review_settings_get
 from review.services.queue import case_claim
 from review.urgency import urgency_key
-from tests.conftest import PASSWORD, World
+from tests.conftest import PASSWORD, World, content
 from workforce.access import Actor, actor_for
 from workforce.models import Role, User, Vendor
 from workforce.services import user_create
@@ -37,8 +37,8 @@ def add_user(world: World, name: str, role: str = Role.REVIEWER, vendor: Vendor 
 
 def add_item(project: Project, *, text: str = RAW, redacted: str = REDACTED, **fields: Any) -> Item:
     n = next(_ids)
-    return Item.objects.create(project=project, external_id=f"c-{n}", text=text, text_redacted=redacted,
-                               content_hash=f"hash-{n}", **fields)
+    return Item.objects.create(project=project, external_id=f"c-{n}", content_hash=f"hash-{n}",
+                               **content(project, f"c-{n}", text, redacted), **fields)
 
 
 def open_case(world: World, project: Project, *, item: Item | None = None, by: str = "admin",

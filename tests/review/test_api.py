@@ -206,16 +206,17 @@ def test_policies_are_versioned_and_edited_by_admins(world, project):
     assert ok.status_code == 201 and ok.json()["decision"]["policy_version"] == 2
 
 
-def test_reveal_is_a_stub_pending_privacy(world, project):
+def test_reveal_needs_an_internal_reviewer_and_a_reason(world, project):
     case = open_case(world, project)
-    response = world.client("reviewer").post(f"/api/v1/cases/{case.pk}/reveal", {"reason": "context needed"},
-                                             format="json")
-    assert response.status_code == 501 and response.json()["error"]["code"] == "reveal_pending"
-    assert RAW not in response.content.decode()
-    assert world.client("off_reviewer").post(f"/api/v1/cases/{case.pk}/reveal", {"reason": "short"},
-                                             format="json").status_code == 501
-    assert world.client("stranger").post(f"/api/v1/cases/{case.pk}/reveal", {"reason": "context"},
-                                         format="json").status_code == 403
+    reason = "appeal needs the original wording"
+    response = world.client("reviewer").post(f"/api/v1/cases/{case.pk}/reveal", {"reason": reason}, format="json")
+    assert response.status_code == 200 and response.json()["text"] == RAW
+    assert world.client("reviewer").post(f"/api/v1/cases/{case.pk}/reveal", {"reason": "short"},
+                                         format="json").status_code == 400
+    vendor = world.client("off_reviewer").post(f"/api/v1/cases/{case.pk}/reveal", {"reason": reason}, format="json")
+    assert vendor.status_code in (403, 404) and RAW not in vendor.content.decode()
+    assert world.client("stranger").post(f"/api/v1/cases/{case.pk}/reveal", {"reason": reason},
+                                         format="json").status_code in (403, 404)
 
 
 def test_the_schema_builds_with_review_endpoints(world):

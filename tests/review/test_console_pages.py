@@ -42,7 +42,7 @@ def test_reviewers_get_the_console_with_its_keys_and_policy(world, project):
         assert [a["key"] for a in config["actions"]] == ["A", "R", "G", "E"]
         for key in ("A", "R", "G", "E", "Enter", "N", "L", "V", "C", "Esc"):
             assert f"<kbd>{key}</kbd>" in html
-        assert "frontend/console.js" in html and "pending: Privacy" in html
+        assert "frontend/console.js" in html and "every reveal is audited" in html
         assert "filter: blur(" in html and "grayscale(1)" in html  # media blurred until revealed
         assert RAW not in html and REDACTED not in html  # content comes only through the claim API
 

@@ -595,11 +595,23 @@
     const cur = state.cur;
     if (!cur) return;
     try {
-      await api("POST", cfg.reveal_url.replace("{id}", String(cur.case.id)), { reason });
-      toast("Revealed.", "ok");
+      const r = await api("POST", cfg.reveal_url.replace("{id}", String(cur.case.id)), { reason });
+      const redacted = cur.case.content.text || "";
+      const until = new Date(r.expires_at);
+      el.content.textContent = r.text;
+      el.content.classList.add("revealed");
+      el.content.title = `Original, revealed until ${until.toLocaleTimeString()} (audited)`;
+      toast(`Original revealed until ${until.toLocaleTimeString()}; this was recorded in the audit log.`, "ok", 6000);
+      const hide = () => {
+        if (state.cur === cur) {
+          el.content.textContent = redacted;
+          el.content.classList.remove("revealed");
+          el.content.title = "";
+        }
+      };
+      setTimeout(hide, Math.max(0, until.getTime() - Date.now()));
     } catch (e) {
-      // PENDING (Privacy): the endpoint answers 501 reveal_pending until the Privacy app serves it.
-      toast(e.code === "reveal_pending" ? "Revealing the original is not available yet (pending: Privacy). Nothing was revealed." : e.message, "warn", 8000);
+      toast(e.message, "warn", 8000);
     }
   }
 

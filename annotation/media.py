@@ -1,0 +1,119 @@
+"""Item images: processed by privacy.images at import (metadata stripped, faces blurred) and stored
+content-addressed; users only ever receive the processed file.
+
+An item's ``media`` holds one of:
+* ``quorum:<sha256>.<ext>``: a processed image in ``QUORUM["MEDIA_DIR"]``, served by ``ItemMediaApi``;
+* an external ``http(s)`` URL, which Quorum cannot process (it fetches nothing): shown to internal
+  staff only, never to a vendor account.
+At import, ``media`` may also be a ``data:image/...;base64,`` URI or a file name inside
+``QUORUM["MEDIA_IMPORT_DIR"]``; both are processed and stored as ``quorum:`` media.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from django.conf import settings
+
+from .schema import SchemaError
+
+PREFIX = "quorum:"
+_EXT = {"image/png": "png", "image/jpeg": "jpg"}
+CONTENT_TYPES = {v: k for k, v in _EXT.items()}
+
+
+def media_dir() -> Path:
+    return Path(settings.QUORUM["MEDIA_DIR"])
+
+
+def _store(data: bytes, content_type: str, sha256: str) -> str:
+    name = f"{sha256}.{_EXT[content_type]}"
+    target = media_dir() / name[:2] / name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        Path(tmp).replace(target)  # atomic: a reader never sees half a file
+    return PREFIX + name
+
+
+def _source_bytes(value: str) -> bytes | None:
+    """The image bytes a media value names, or None for an external URL (kept as it is)."""
+    if value.startswith(("http://", "https://")):
+        return None
+    if value.startswith("data:"):
+        header, _, payload = value.partition(",")
+        if not header.startswith("data:image/") or not header.endswith(";base64"):
+            raise SchemaError("media", "a data URI must be data:image/...;base64,...")
+        try:
+            return base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError):
+            raise SchemaError("media", "the data URI is not valid base64") from None
+    root = Path(settings.QUORUM["MEDIA_IMPORT_DIR"]).resolve()
+    path = (root / value).resolve()
+    if root not in path.parents:
+        raise SchemaError("media", f"{value!r} is outside the media import folder")
+    if not path.is_file():
+        raise SchemaError("media", f"no file {value!r} in the media import folder")
+    return path.read_bytes()
+
+
+def ingest(value: str) -> str:
+    """Process the image a record names and return the stored media value; raises SchemaError."""
+    if not value or value.startswith(PREFIX):
+        if value and not stored_path(value):
+            raise SchemaError("media", f"unknown stored media {value!r}")
+        return value
+    data = _source_bytes(value)
+    if data is None:
+        return value
+    from privacy.images import ImageRejected, process_image  # numpy, Pillow, OpenCV: workers only
+
+    try:
+        image = process_image(data)
+    except ImageRejected as e:
+        raise SchemaError("media", e.reason) from None
+    except ValueError as e:
+        raise SchemaError("media", str(e)) from None
+    return _store(image.data, image.content_type, image.sha256)
+
+
+def add_regions(value: str, regions: Sequence[Sequence[int]]) -> str:
+    """Blur reviewer-marked regions into a stored image; returns the new stored value."""
+    path = stored_path(value)
+    if path is None:
+        raise SchemaError("media", "only images stored by Quorum can be edited")
+    from privacy.images import ImageRejected, process_image
+
+    try:
+        image = process_image(path.read_bytes(), regions=regions, blur_faces=False)
+    except (ImageRejected, ValueError) as e:
+        raise SchemaError("regions", str(e)) from None
+    return _store(image.data, image.content_type, image.sha256)
+
+
+def stored_path(value: str) -> Path | None:
+    if not value.startswith(PREFIX):
+        return None
+    name = value[len(PREFIX) :]
+    stem, _, ext = name.partition(".")
+    if len(stem) != 64 or not all(c in "0123456789abcdef" for c in stem) or ext not in CONTENT_TYPES:
+        return None
+    path = media_dir() / stem[:2] / name
+    return path if path.is_file() else None
+
+
+def media_for(*, item_id: int, value: str, internal: bool) -> str:
+    """What a user is shown as an item's media: the processed image's URL, an external URL for
+    internal staff only, else nothing."""
+    if not value:
+        return ""
+    if value.startswith(PREFIX):
+        return f"/api/v1/items/{item_id}/media"
+    return value if internal else ""

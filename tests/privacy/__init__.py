@@ -1,0 +1,1 @@
+"""Tests of the privacy app: the PII engine, operators, policies and the redaction interface."""
