@@ -39,6 +39,11 @@ def seal_text(text: str, *, project_id: int, external_id: str) -> bytes:
     return key_ring().seal(text, _context(project_id, external_id))
 
 
+def seal_texts(texts: list[str], *, project_id: int, external_ids: list[str]) -> list[bytes]:
+    """``seal_text`` for a batch of one project's items (the import pipeline)."""
+    return key_ring().seal_many(texts, [_context(project_id, e) for e in external_ids])
+
+
 def open_text(sealed: bytes | memoryview, *, project_id: int, external_id: str) -> str:
     if not sealed:
         return ""

@@ -55,6 +55,21 @@ class BatchIndexStore(IndexStore, Protocol):
 _PSEUDONYM = Operator.PSEUDONYM
 
 
+class _MemoPseudonymizer(Pseudonymizer):
+    """Digests computed once per (type, value) within one ``views`` call (resolve, then render)."""
+
+    def __init__(self, project_key: bytes, store: IndexStore | None = None) -> None:
+        super().__init__(project_key, store)
+        self._memo: dict[tuple[str, str], bytes] = {}
+
+    def digest(self, kind: str, value: str) -> bytes:
+        key = (kind, value)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = super().digest(kind, value)
+        return found
+
+
 @dataclass(frozen=True)
 class Redactor:
     """Redaction for one project: detection by ``engine``, pseudonyms under the project's key.
@@ -90,7 +105,7 @@ class Redactor:
         in batches (``privacy.pseudonym_store``) every pseudonym number of the batch costs two queries."""
         detect = self.engine.detect
         found = [detect(t) if t else [] for t in texts]
-        pseudonymizer = Pseudonymizer(self.pseudonym_key, self.store)
+        pseudonymizer = _MemoPseudonymizer(self.pseudonym_key, self.store)
         resolve = getattr(self.store, "resolve", None)
         if resolve is not None:
             op_for = STANDARD.operator_for

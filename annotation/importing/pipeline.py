@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from privacy.content import seal_text
+from privacy.content import seal_texts
 from privacy.redaction import Redactor, project_redactor
 
 from .. import media
@@ -172,10 +172,12 @@ def _stage_file(job: ImportJob, project: Project, labelset: LabelSet, errors: Er
 def _redact(redactor: Redactor, project_id: int, batch: list[tuple[Row, int | None]]) -> list[tuple[Row, int | None]]:
     """The redact stage, a batch at a time (pseudonym numbers are resolved per batch): stored views
     computed, raw text sealed and dropped from the row before anything is written or queued."""
-    views = redactor.views([row.text for row, _ in batch])
-    for (row, _), view in zip(batch, views, strict=True):
+    texts = [row.text for row, _ in batch]
+    views = redactor.views(texts)
+    sealed = seal_texts(texts, project_id=project_id, external_ids=[row.external_id for row, _ in batch])
+    for (row, _), view, blob in zip(batch, views, sealed, strict=True):
         row.text_redacted, row.text_pseudonymized = view
-        row.text_sealed = seal_text(row.text, project_id=project_id, external_id=row.external_id)
+        row.text_sealed = blob
         row.text = ""
     return batch
 

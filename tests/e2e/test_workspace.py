@@ -30,6 +30,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from annotation.models import Annotation, Item, Project, Skip
 from annotation.services import project_pause
+from annotation.suggestions import Suggestion, suggestions_store
 from privacy.content import open_item_text
 from tests.conftest import PASSWORD, ROOT, World, content, make_project, make_world, services_env
 from workforce.access import actor_for
@@ -354,22 +355,17 @@ def test_skip_and_model_suggestion_on_a_multi_label_project(server: str) -> None
                                   content_hash="p-2", priority=1)
     allow_server_login(world.users["off_annotator"])
     shots = Shots("skip_and_suggestion")
-    suggestion = {"labels": ["spam", "abuse"], "confidence": 0.87, "model_version": "smollm2-135m-q4_0"}
-
-    def add_suggestion(route: Any) -> None:
-        # The queue serves ``suggestion: null`` until the inference app pre-labels items; put one
-        # into the real claim answer to drive the page's suggestion path.
-        response = route.fetch()
-        if response.status != 200:
-            route.fulfill(response=response)
-            return
-        body = response.json()
-        body["lease"]["suggestion"] = suggestion
-        route.fulfill(response=response, json=body)
+    # Stored the way the inference worker stores its pre-labels (the model itself runs in
+    # tests/inference/test_prelabel.py); the claim serves it and the page pre-selects it.
+    suggestions_store(
+        project=project,
+        suggestions=[Suggestion(item_id=flagged.pk, labels=["spam", "abuse"], confidence=0.87,
+                                scores={"spam": 0.87, "abuse": 0.61, "ok": 0.05})],
+        model_version="smollm2-135m-q4_0",
+    )
 
     with browser_page(shots) as page:
         sign_in(page, server, "off_annotator")
-        page.route("**/api/v1/projects/*/claim", add_suggestion)
         page.goto(f"{server}/work/{project.pk}/")
         assert current_item(page) == str(skipped.pk)
         page.keyboard.press("s")
