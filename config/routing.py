@@ -7,9 +7,11 @@ from typing import Any
 from django.urls import path
 
 from annotation.consumers import ProjectEventsConsumer
+from quality.consumers import DashboardEventsConsumer
 from review.consumers import ReviewEventsConsumer
 
 websocket_urlpatterns: list[Any] = [
     path("ws/projects/<int:project_id>/", ProjectEventsConsumer.as_asgi()),
     path("ws/review/", ReviewEventsConsumer.as_asgi()),
+    path("ws/quality/", DashboardEventsConsumer.as_asgi()),
 ]

@@ -11,6 +11,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("annotation.urls")),
     path("", include("review.urls")),
     path("", include("privacy.urls")),
+    path("quality/", include("quality.urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

@@ -54,6 +54,12 @@ ROLES: list[tuple[str, str, str | None]] = [
 
 
 def make_world() -> World:
+    from django.db import connection
+
+    with connection.cursor() as cur:  # a connection opened before the test database existed would
+        cur.execute("SELECT current_database()" if connection.vendor == "postgresql" else "SELECT 'test_'")
+        name = cur.fetchone()[0]  # point at the real one: refuse rather than truncate it
+    assert name.startswith("test_"), f"tests must run on a test database, not {name!r}"
     org = Organization.objects.create(name="Org", slug="org")
     offshore = Vendor.objects.create(
         organization=org, name="Offshore", country="PH", clearance=Clearance.RESTRICTED,

@@ -30,6 +30,7 @@ from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from privacy.clearance import RESTRICTED_FIELD, view_field
+from quality.services import claim_gate, record_retraction, record_submission
 from workforce.access import AccessDenied, Actor, require_role
 from workforce.models import Role, User
 
@@ -54,6 +55,10 @@ class QueueError(Exception):
 
 class ProjectPaused(QueueError):
     code = "project_paused"
+
+
+class AnnotatorPaused(QueueError):
+    code = "annotator_paused"
 
 
 class LeaseExpired(QueueError):
@@ -208,6 +213,11 @@ def lease_claim(*, actor: Actor, project_id: int) -> Lease | None:
     already hold there. None when nothing is free for them."""
     ctx = claim_context(actor, project_id)  # raises AccessDenied: other organization, not routed
     check_claim(actor, ctx)
+    # Quality gate: an annotator paused for low gold accuracy gets nothing; one still in the
+    # project's qualification test gets gold items only.
+    gate = claim_gate(project_id=project_id, user_id=actor.user.pk)
+    if gate.refusal:
+        raise AnnotatorPaused(gate.refusal)
     user_id = actor.user.pk
     now = timezone.now()
     view = view_field(actor.clearance)
@@ -215,7 +225,7 @@ def lease_claim(*, actor: Actor, project_id: int) -> Lease | None:
         project_id=project_id, user_id=user_id, vendor_id=actor.vendor_id, overlap=ctx.overlap,
         route=ctx.route, now=now, expires=now + timedelta(seconds=ctx.lease_seconds), view=view,
     )
-    gold = ctx.gold_rate > 0 and random.random() < ctx.gold_rate
+    gold = gate.gold_only or (ctx.gold_rate > 0 and random.random() < ctx.gold_rate)
     own_transaction = not connection.in_atomic_block
     retired = False
     for pause in (*RETRY_BACKOFF, None):
@@ -224,7 +234,7 @@ def lease_claim(*, actor: Actor, project_id: int) -> Lease | None:
                 if own_transaction:
                     lease_commit_without_flush()
                 row = claim_once(req, gold=True) if gold else None
-                row = row or claim_once(req, gold=False)
+                row = row or (None if gate.gold_only else claim_once(req, gold=False))
         except IntegrityError:
             row = None  # a concurrent claim of this annotator won: serve theirs, below
         if row is not None:
@@ -430,6 +440,12 @@ def annotation_submit(
                 _write_submit_postgres(annotation, lease_id, item_state, now)
             else:
                 _write_submit_portable(annotation, lease_id, held, item_state, now)
+            # Rollups (throughput, gold standing, cost) commit with the annotation, keyed by its id.
+            record_submission(
+                annotation_id=annotation.pk, project_id=held.project_id, item_id=held.item_id,
+                annotator_id=user_id, vendor_id=actor.vendor_id, labels=labels, spans=spans,
+                time_spent_ms=annotation.time_spent_ms, is_gold=held.is_gold, day=timezone.localdate(now),
+            )
             publish_counts(project_id=held.project_id, overlap=held.overlap)
     except IntegrityError:
         # A concurrent identical retry won the race, or the key names another submission.
@@ -514,6 +530,7 @@ def annotation_undo(*, actor: Actor, annotation_id: int) -> Lease:
     ):
         _release(held, now)
     item = Item.objects.select_for_update().defer("text_sealed").get(pk=annotation.item_id)
+    record_retraction(annotation_id=annotation.pk)  # the rollups take it back in this transaction
     annotation.delete()
     expires = now + timedelta(seconds=project.lease_seconds)
     changes: dict[str, Any] = {"annotation_count": F("annotation_count") - 1}
@@ -539,7 +556,7 @@ def annotation_undo(*, actor: Actor, annotation_id: int) -> Lease:
 
 
 __all__ = [
-    "LeaseEnded", "LeaseExpired", "ProjectPaused", "QueueError", "Submitted", "UndoRefused",
+    "AnnotatorPaused", "LeaseEnded", "LeaseExpired", "ProjectPaused", "QueueError", "Submitted", "UndoRefused",
     "annotation_submit", "annotation_undo", "lease_claim", "lease_heartbeat", "lease_skip",
     "leases_release_for_user", "on_user_logged_out", "publish_counts", "served_lease",
 ]

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "review",
     "inference",
     "training_export",
+    "quality",
     "frontend",
 ]
 
@@ -57,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Innermost: sees the final body of every view (DRF sets request.user for token auth by then).
+    # Sync-only, so under ASGI Django runs the whole chain in one thread instead of hopping per middleware.
     "privacy.middleware.CanaryTripwireMiddleware",
 ]
 
@@ -143,11 +145,15 @@ CELERY_TASK_ROUTES = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "recover-imports": {"task": "annotation.tasks.recover_imports", "schedule": 300.0},
+    # Agreement and SLA rollups fold in batches (submissions only mark what changed).
+    "quality-fold-agreement": {"task": "quality.tasks.fold_agreement", "schedule": 30.0},
+    "quality-fold-sla": {"task": "quality.tasks.fold_sla", "schedule": 60.0},
 }
 
 if REDIS_URL:
     CACHES: dict[str, Any] = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        # One Redis client per process (config/cache.py): the stock backend reconnects per request under ASGI.
+        "default": {"BACKEND": "config.cache.SharedRedisCache", "LOCATION": REDIS_URL}
     }
     CELERY_BROKER_URL = REDIS_URL
     # A key prefix keeps several deployments (or test runs) on one Redis apart.

@@ -100,8 +100,9 @@ def test_vendor_never_gets_another_vendors_pin_or_internal_items(world):
     lease = claim(off, project)
     assert lease.item_id == pinned_off[0].pk
     submit(off, lease)
-    # Shares are 50/50: offshore's unpinned items are those in its bucket range only.
-    make_items(project, 10, start=30)
+    # Shares are 50/50: offshore's unpinned items are those in its bucket range only (id % 100): a
+    # hundred consecutive ids cover every bucket, so offshore always has some, whatever the ids are.
+    make_items(project, 100, start=30)
     served = []
     while (lease := claim(off, project)) is not None:
         served.append(lease.item_id)

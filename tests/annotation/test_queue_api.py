@@ -195,14 +195,15 @@ def test_queue_counts(world, project):
 
 
 def test_claim_and_submit_query_counts(world, project, django_assert_num_queries):
-    """Two statements each (the savepoint pair is the test's transaction): the project with its
-    routes, then the claim; the locked lease, then the submission."""
+    """Three statements each (the savepoint pair is the test's transaction): the project with its
+    routes, the annotator's quality standing, then the claim; the locked lease, the submission,
+    then the quality rollups (one statement, keyed by the annotation)."""
     make_items(project, 3)
     client = world.client("off_annotator2")
     _claim(world.client("off_annotator"), project)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         lease_id = _claim(client, project).json()["lease"]["id"]
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         response = client.post(
             f"/api/v1/leases/{lease_id}/submit", {"labels": ["billing"], "client_key": "q"}, format="json"
         )
