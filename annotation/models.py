@@ -133,6 +133,9 @@ class Item(models.Model):
     )
     internal_only = models.BooleanField(default=False)
     annotation_count = models.PositiveIntegerField(default=0)
+    # Adaptive overlap (quality.agreement): annotators this item needs, when agreement on its labels
+    # says more or fewer than the project's overlap; null means the project's.
+    overlap_target = models.PositiveSmallIntegerField(null=True, blank=True)
     # The model's pre-label, shown to annotators as pre-selected labels: {"labels", "confidence",
     # "scores", "model_version"}. Written by inference through annotation.suggestions only.
     suggestion = models.JSONField(null=True, blank=True)

@@ -47,7 +47,7 @@ def suggestions_store(
         items = list(
             Item.objects.select_for_update()
             .filter(project=project, pk__in=by_id)
-            .only("pk", "is_gold", "state", "annotation_count", "suggestion")
+            .only("pk", "is_gold", "state", "annotation_count", "suggestion", "overlap_target")
         )
         for item in items:
             item.suggestion = by_id[item.pk].payload(model_version)
@@ -64,14 +64,14 @@ def suggestions_store(
                 or item.state != ItemState.OPEN
                 or item.pk in already
                 or s.confidence < auto_accept_threshold
-                or item.annotation_count >= project.overlap
+                or item.annotation_count >= (item.overlap_target or project.overlap)
             ):
                 continue
             Annotation.objects.create(
                 item_id=item.pk, annotator=None, labels=s.labels, source=AnnotationSource.MODEL,
                 model_version=model_version, confidence=s.confidence, created_at=now, updated_at=now,
             )
-            done = item.annotation_count + 1 >= project.overlap
+            done = item.annotation_count + 1 >= (item.overlap_target or project.overlap)
             Item.objects.filter(pk=item.pk).update(
                 annotation_count=F("annotation_count") + 1, **({"state": ItemState.DONE} if done else {})
             )

@@ -11,6 +11,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("annotation.urls")),
     path("", include("review.urls")),
     path("", include("privacy.urls")),
+    path("", include("inference.urls")),
+    path("", include("training_export.urls")),
     path("quality/", include("quality.urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -15,3 +15,9 @@ class InferenceConfig(AppConfig):
 
         if after_import not in POST_STORE_HOOKS:
             POST_STORE_HOOKS.append(after_import)
+        from review.services.cases import CASE_CREATED_HOOKS
+
+        from .tasks import after_case_created
+
+        if after_case_created not in CASE_CREATED_HOOKS:
+            CASE_CREATED_HOOKS.append(after_case_created)

@@ -83,3 +83,34 @@ class PrelabelRun(models.Model):
     seconds = models.FloatField(default=0)
     auto_accepted = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class TriageConfig(models.Model):
+    """A moderation project's triage routing: model scores below ``auto_close_below`` may close a case
+    without review, scores above ``escalate_above`` send it to the next tier; ``severity_thresholds``
+    maps a score to a severity ({"4": 0.9, "3": 0.7, "2": 0.4}; empty: ``triage_rules`` defaults)."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="triage_config")
+    auto_close_below = models.FloatField(null=True, blank=True)
+    escalate_above = models.FloatField(null=True, blank=True)
+    severity_thresholds = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(auto_close_below__isnull=True)
+                | (Q(auto_close_below__gte=0) & Q(auto_close_below__lte=1)),
+                name="triage_auto_close_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(escalate_above__isnull=True) | (Q(escalate_above__gte=0) & Q(escalate_above__lte=1)),
+                name="triage_escalate_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(auto_close_below__isnull=True)
+                | Q(escalate_above__isnull=True)
+                | Q(auto_close_below__lt=models.F("escalate_above")),
+                name="triage_thresholds_ordered",
+            ),
+        ]

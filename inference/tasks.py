@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from annotation.models import ImportJob
 
+from .models import ProjectModel
 from .prelabel import prelabel_project, wants_prelabel
+from .triage import triage_cases as triage_cases_run
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, time_limit=6 * 3600, soft_time_limit=6 * 3600 - 60)
@@ -19,3 +25,20 @@ def after_import(job: ImportJob) -> None:
     """Import post-store hook: queue pre-labeling for projects that want it."""
     if wants_prelabel(job.project_id):
         prelabel.delay(job.project_id)
+
+
+@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3600 - 60)
+def triage_cases(case_ids: list[int]) -> int:
+    """Triage moderation cases with their project's model; returns how many were triaged."""
+    return triage_cases_run(case_ids=case_ids).triaged
+
+
+def after_case_created(case_id: int, project_id: int) -> None:
+    """Case-created hook (run after commit): queue triage when the project has a model. The case is
+    already saved, so a broker failure is logged rather than failing the report that opened it."""
+    if not ProjectModel.objects.filter(project_id=project_id).exists():
+        return
+    try:
+        triage_cases.delay([case_id])
+    except Exception:
+        log.exception("could not queue triage of case %s", case_id)

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 
 from annotation.models import Annotation, Item
+from annotation.overlap import items_set_overlap_targets
 
 from . import metrics
 from .models import (
@@ -154,6 +155,7 @@ def fold_items(item_ids: list[int]) -> None:
             )
             row.pairs = metrics.merge(dict(row.pairs), table)
             row.save(update_fields=["pairs"])
+    _adapt_overlap(changed, infos)
     for item_id, new in changed:
         info = infos[item_id]
         snap = snaps.get(item_id)
@@ -199,3 +201,31 @@ def _route_disagreement(project_id: int, item_id: int, overlap: int, answers: li
     if not created and case.state == AdjudicationState.OPEN:
         case.answers = [[a[0], a[1], a[3]] for a in answers]
         case.save(update_fields=["answers"])
+
+
+def _adapt_overlap(changed: list[tuple[int, list[list[Any]]]], infos: dict[int, Any]) -> None:
+    """Adaptive overlap for projects that enable it: each changed item needs the annotators its least
+    reliable label asks for (``metrics.item_overlap`` over the labels given to it so far)."""
+    by_project: dict[int, list[tuple[int, list[list[Any]]]]] = defaultdict(list)
+    for item_id, answers in changed:
+        by_project[int(infos[item_id]["project_id"])].append((item_id, answers))
+    for project_id, rows in by_project.items():
+        cfg = QualityConfig.objects.filter(project_id=project_id, adaptive_overlap=True).first()
+        if cfg is None:
+            continue
+        base = int(infos[rows[0][0]]["project__overlap"])
+        alphas = {
+            dimension.removeprefix("label:"): metrics.krippendorff_alpha(metrics.unpack(coincidence))
+            for dimension, coincidence in AgreementCell.objects.filter(
+                project_id=project_id, scope=AgreementScope.PROJECT, dimension__startswith="label:"
+            ).values_list("dimension", "coincidence")
+        }
+        targets = {
+            item_id: metrics.item_overlap(
+                {label for a in answers for label in a[3]}, alphas, base=base, lo=cfg.min_overlap,
+                hi=cfg.max_overlap, low=cfg.low_agreement, high=cfg.high_agreement,
+            )
+            for item_id, answers in rows
+            if answers
+        }
+        items_set_overlap_targets(project_id=project_id, targets=targets)

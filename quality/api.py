@@ -102,6 +102,7 @@ class QualitySettingsApi(APIView):
         qualification_items = serializers.IntegerField(required=False, min_value=0)
         qualification_pass = serializers.FloatField(required=False, min_value=0, max_value=1)
         adjudicate = serializers.BooleanField(required=False)
+        adaptive_overlap = serializers.BooleanField(required=False)
         min_overlap = serializers.IntegerField(required=False, min_value=1, max_value=50)
         max_overlap = serializers.IntegerField(required=False, min_value=1, max_value=50)
         low_agreement = serializers.FloatField(required=False)

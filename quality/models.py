@@ -32,6 +32,9 @@ class QualityConfig(models.Model):
     )
     qualification_pass = models.FloatField(default=0.8)
     adjudicate = models.BooleanField(default=True, help_text="Route items without agreement to adjudication.")
+    adaptive_overlap = models.BooleanField(
+        default=False, help_text="Set each item's overlap from agreement on its labels (between min and max)."
+    )
     min_overlap = models.PositiveSmallIntegerField(default=1)
     max_overlap = models.PositiveSmallIntegerField(default=5)
     low_agreement = models.FloatField(default=0.667)

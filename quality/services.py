@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotation.models import Annotation, Item, Project
+from training_export.services import adjudicate
 from workforce.access import AccessDenied, Actor, require_role
 from workforce.models import Role, User
 
@@ -324,6 +325,7 @@ CONFIG_FIELDS = (
     "qualification_items",
     "qualification_pass",
     "adjudicate",
+    "adaptive_overlap",
     "min_overlap",
     "max_overlap",
     "low_agreement",
@@ -373,4 +375,7 @@ def adjudication_resolve(*, actor: Actor, adjudication_id: int, labels: list[str
     case.state, case.resolved_labels = AdjudicationState.RESOLVED, labels
     case.resolved_by, case.resolved_at = actor.user, timezone.now()
     case.save()
+    # The settled answer is the item's final label for training snapshots (it overrides the votes).
+    item = Item.objects.get(pk=case.item_id)
+    adjudicate(actor=actor, item=item, labels=labels, note=f"quality adjudication {case.pk}")
     return case

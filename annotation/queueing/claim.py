@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Value, When
+from django.db.models.functions import Coalesce
 
 from privacy.clearance import RESTRICTED_FIELD, VIEW_FIELDS
 
@@ -68,8 +69,8 @@ _NO_CURRENT = """
                         AND c.state = 'active')"""
 
 _FREE = """i.project_id = %(project)s AND i.state = 'open' AND NOT i.is_gold
-      AND i.annotation_count
-          + CASE WHEN i.leased_until > %(now)s THEN i.lease_count ELSE 0 END < %(overlap)s"""
+      AND i.annotation_count + CASE WHEN i.leased_until > %(now)s THEN i.lease_count ELSE 0 END
+          < COALESCE(i.overlap_target, %(overlap)s)"""
 
 # The item's own counters decide: PostgreSQL re-checks them on the newest row version when it locks
 # a row changed since this statement's snapshot, so two claims can never both fill the last slot.
@@ -167,7 +168,8 @@ def claim_portable(req: ClaimRequest, *, gold: bool) -> Served | None:
                 default=Value(0),
                 output_field=IntegerField(),
             )
-            items = items.alias(slots=F("annotation_count") + live).filter(slots__lt=req.overlap)
+            target = Coalesce(F("overlap_target"), Value(req.overlap))
+            items = items.alias(slots=F("annotation_count") + live, target=target).filter(slots__lt=F("target"))
         row = (
             items.select_for_update(skip_locked=True, of=("self",))
             .order_by("-priority", "id")

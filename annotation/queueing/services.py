@@ -274,7 +274,8 @@ def lease_heartbeat(*, actor: Actor, lease_id: int) -> Lease:
             Item.objects.filter(pk=item.pk).update(leased_until=_later(item.leased_until, expires))
         else:
             n, until = _live_leases(item.pk, now, exclude=lease.pk)
-            if item.state != ItemState.OPEN or item.annotation_count + n >= lease.project.overlap:
+            target = item.overlap_target or lease.project.overlap
+            if item.state != ItemState.OPEN or item.annotation_count + n >= target:
                 raise LeaseExpired("This lease ran out and the item went to someone else.")
             Item.objects.filter(pk=item.pk).update(lease_count=n + 1, leased_until=_later(until, expires))
     lease.expires_at = expires
@@ -353,7 +354,7 @@ class _Held:
 
 _LOCK_SQL = """
 SELECT l.state, l.item_id, l.is_gold, l.expires_at, i.state, i.annotation_count, i.{view},
-       p.id, p.kind, p.label_schema, p.overlap
+       p.id, p.kind, p.label_schema, COALESCE(i.overlap_target, p.overlap)
 FROM annotation_lease l
 JOIN annotation_item i ON i.id = l.item_id
 JOIN annotation_project p ON p.id = l.project_id
@@ -470,7 +471,7 @@ def _lock_held(actor: Actor, lease_id: int) -> _Held:
         lease.state, lease.item_id, lease.is_gold, lease.expires_at, lease.item.state,
         lease.item.annotation_count, getattr(lease.item, view_field(actor.clearance)), lease.project_id,
         lease.project.kind,
-        lease.project.label_schema, lease.project.overlap,
+        lease.project.label_schema, lease.item.overlap_target or lease.project.overlap,
     )
 
 

@@ -220,6 +220,7 @@ QUORUM: dict[str, Any] = {
     "TOKEN_DEFAULT_DAYS": int(os.environ.get("QUORUM_TOKEN_DEFAULT_DAYS", "90")),
     "DEFAULT_LEASE_SECONDS": int(os.environ.get("QUORUM_LEASE_SECONDS", "300")),
     "MODEL_DIR": Path(os.environ.get("QUORUM_MODEL_DIR", VAR_DIR / "models")),
+    "SNAPSHOT_DIR": Path(os.environ.get("QUORUM_SNAPSHOT_DIR", VAR_DIR / "snapshots")),
     # The quantization the base model is served in: Q4_0 and Q8_0 have llama.cpp's fast x86 kernels.
     "SERVING_QUANT": os.environ.get("QUORUM_SERVING_QUANT", "Q4_0"),
     "INFERENCE_BATCH_ITEMS": int(os.environ.get("QUORUM_INFERENCE_BATCH_ITEMS", "64")),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import logging
 import os
@@ -186,8 +185,11 @@ class LlamaScorer:
         self.close()
 
     def __del__(self) -> None:
-        with contextlib.suppress(Exception):  # interpreter shutdown
+        # No module globals here: at interpreter shutdown they may already be None.
+        try:  # noqa: SIM105 - contextlib may be gone at shutdown
             self.close()
+        except Exception:  # noqa: S110 - nothing left to report to
+            pass
 
     # -- tokens ----------------------------------------------------------------------------------
 

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -53,6 +54,11 @@ MERGING_STATES = (OPEN, IN_REVIEW, ESCALATED)
 
 
 # --- create ---------------------------------------------------------------------------------------
+
+
+# Called after commit with (case id, project id) for every new case; inference registers its triage
+# here, so review never imports inference (ARCHITECTURE: inference depends on review, not back).
+CASE_CREATED_HOOKS: list[Callable[[int, int], None]] = []
 
 
 def check_case_create(
@@ -114,6 +120,8 @@ def case_create(
         case.save()
         record(case, "created", actor_id=actor.user.pk, now=now, to_state=case.state, source=source)
         publish_case_event(case, "created")
+        for hook in CASE_CREATED_HOOKS:
+            transaction.on_commit(partial(hook, case.pk, case.project_id))
     return case, True
 
 

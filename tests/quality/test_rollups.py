@@ -34,7 +34,7 @@ from quality.services import (
 )
 from workforce.access import AccessDenied, actor_for
 
-from .support import LABELS, claim, gold_items, make_annotators, make_items, project_with, submit, work
+from .support import LABELS, claim, fold, gold_items, make_annotators, make_items, project_with, submit, work
 
 
 def recount(project_id: int) -> dict[tuple[int, Any], Counter[str]]:
@@ -190,6 +190,9 @@ def test_disagreement_goes_to_adjudication_and_resolution_rejects_the_odd_answer
         adjudication_resolve(actor=actor_for(world.users["off_reviewer"]), adjudication_id=case.pk, labels=["billing"])
     with django_capture_on_commit_callbacks(execute=True):
         adjudication_resolve(actor=actor_for(world.users["reviewer"]), adjudication_id=case.pk, labels=["billing"])
+    from training_export.models import Adjudication as FinalAnswer
+
+    assert FinalAnswer.objects.get(item_id=case.item_id).labels == ["billing"]  # snapshots use it
     odd = Annotation.objects.get(item_id=case.item_id, annotator=b)
     assert SubmissionRecord.objects.get(pk=odd.pk).rejected
     row = AnnotatorDay.objects.get(project=project, annotator=b)
@@ -248,3 +251,40 @@ def test_undo_through_the_queue_takes_the_annotation_out_of_the_rollups(world, d
     assert (row.submitted, row.handling_ms, sum(row.hist)) == (1, 2000, 1)
     cell = AgreementCell.objects.get(project=project, scope="project", dimension="")
     assert cell.units == 0 and not cell.coincidence  # one answer left: nothing pairable
+
+
+def test_adaptive_overlap_sends_low_agreement_items_to_more_annotators(world, django_capture_on_commit_callbacks):
+    project = project_with(world, overlap=2)
+    QualityConfig.objects.create(project=project, adaptive_overlap=True, min_overlap=1, max_overlap=3)
+    make_items(project, 12)
+    people = make_annotators(world, 3, vendor=world.offshore)
+    a, b, c = people
+    # Two annotators answer every item; "billing" items they agree on, the rest they split.
+    with django_capture_on_commit_callbacks(execute=True):
+        for user, flip in ((a, False), (b, True)):
+            while (lease := claim(user, project)) is not None:
+                billing = int(lease.item.external_id[-5:]) % 3 == 0
+                other = "technical" if flip else "other"
+                submit(user, lease, "billing" if billing else other)
+    fold()
+    items = list(Item.objects.filter(project=project))
+    disputed = [i for i in items if int(i.external_id[-5:]) % 3]
+    agreed = [i for i in items if not int(i.external_id[-5:]) % 3]
+    assert {i.overlap_target for i in disputed} == {3} and {i.state for i in disputed} == {"open"}
+    assert all(i.overlap_target in (1, 2) and i.state == "done" for i in agreed)
+    # The queue follows the targets: the third annotator gets exactly the disputed items.
+    served = []
+    with django_capture_on_commit_callbacks(execute=True):
+        while (lease := claim(c, project)) is not None:
+            served.append(lease.item_id)
+            submit(c, lease, "other")
+    assert sorted(served) == sorted(i.pk for i in disputed)
+    # Without the option, nothing changes.
+    plain = project_with(world, name="Plain", overlap=2)
+    make_items(plain, 3, start=900)
+    with django_capture_on_commit_callbacks(execute=True):
+        for user in (a, b):
+            while (lease := claim(user, plain)) is not None:
+                submit(user, lease, "other" if user is a else "technical")
+    fold()
+    assert set(Item.objects.filter(project=plain).values_list("overlap_target", flat=True)) == {None}
