@@ -47,7 +47,8 @@ class AuditEntry(models.Model):
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     organization_id = models.BigIntegerField(null=True, db_index=True)
-    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    # The choices name the privacy app's own actions; other apps record theirs ("export.raw_snapshot").
+    action = models.CharField(max_length=40, choices=AuditAction.choices)
     reason = models.TextField(blank=True)
     item_ids = models.JSONField(default=list, blank=True)
     detail = models.JSONField(default=dict, blank=True)

@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from annotation.models import Item
+from privacy.canaries import Hit, alert, tripwire
 
 from . import resolution
 from .formats import EXTENSIONS, ExportContext, ExportRow, open_writer
@@ -65,6 +66,14 @@ def _postgres() -> bool:
 
 class SnapshotBuildError(Exception):
     """The snapshot cannot be built as asked (the reason is safe to show)."""
+
+
+class CanaryInSnapshot(SnapshotBuildError):
+    """A redacted snapshot would have carried a privacy canary's raw value: redaction failed somewhere."""
+
+    def __init__(self, hits: list[Hit]) -> None:
+        super().__init__("A privacy canary value reached the snapshot; the build was stopped and recorded.")
+        self.hits = hits
 
 
 def snapshot_dir() -> Path:
@@ -471,6 +480,8 @@ def write_snapshot(snapshot: Snapshot) -> Built:
     filtered = rows = 0
     run_start = run_end = -1
     pending_ranges: list[SnapshotRange] = []
+    # A redacted snapshot must never hold a canary's raw value (a raw one holds them by design).
+    watch_canaries = snapshot.level != TextLevel.RAW
     try:
         outermost = not connection.in_atomic_block
         with transaction.atomic():
@@ -497,6 +508,8 @@ def write_snapshot(snapshot: Snapshot) -> Built:
                     filtered += len(batch) - len(kept)
                     if not kept:
                         continue
+                    if watch_canaries and (hits := tripwire.scan("\n".join(r.text for r in kept))):
+                        raise CanaryInSnapshot(hits)
                     writer.write_rows(kept)
                     rows += len(kept)
                     for r in kept:
@@ -571,6 +584,9 @@ def run_build(snapshot_id: int, *, now: Callable[[], datetime] = timezone.now) -
         Snapshot.objects.filter(pk=snapshot_id).update(
             status=SnapshotStatus.FAILED, error=str(e)[:2000], finished_at=now()
         )
+        if isinstance(e, CanaryInSnapshot):  # recorded here, outside the build's rolled-back transaction
+            for hit in e.hits:
+                alert(hit, channel="export", where=f"snapshot {snapshot_id}", user_id=snapshot.created_by_id)
         raise
     erased = erased_in_snapshot(snapshot_id)
     Snapshot.objects.filter(pk=snapshot_id).update(

@@ -24,11 +24,16 @@ def snapshot_dir(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch)
 
 @pytest.fixture
 def audit_log(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Every audit record the export code makes (privacy.audit may not exist yet: it is captured here)."""
+    """Every audit record the export code makes, captured as called; each still goes to the real
+    append-only log (privacy.audit)."""
+    from training_export import services
+
     calls: list[dict[str, Any]] = []
+    real = services.audit
 
     def record(**kwargs: Any) -> None:
         calls.append(kwargs)
+        real(**kwargs)
 
     monkeypatch.setattr("training_export.services.audit", record)
     return calls

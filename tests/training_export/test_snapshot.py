@@ -11,7 +11,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from tests.conftest import make_project
-from training_export.build import run_build, snapshot_path, split_cuts, split_of
+from training_export.build import SnapshotBuildError, run_build, snapshot_path, split_cuts, split_of
 from training_export.formats.text import JsonlWriter
 from training_export.models import Adjudication, Snapshot, SnapshotRange, SnapshotStatus
 from training_export.services import snapshot_create
@@ -408,3 +408,20 @@ def test_arrow_formats_build_and_read_back(world, labeled, snapshot_dir, tmp_pat
             ids += pa.ipc.open_stream(fh).read_all().column("id").to_pylist()
     assert sorted(ids) == ["e1", "e2", "e3"]
     assert _snapshot(world, labeled, fmt="hf").sha256 == hf.sha256
+
+
+def test_a_canary_value_in_a_redacted_snapshot_fails_the_build(world, project, snapshot_dir):
+    from privacy.canaries import tripwire
+    from privacy.models import Canary, CanaryAlert
+
+    Canary.objects.create(organization_id=world.org.pk, project_id=project.pk, kind="EMAIL",
+                          value="ada.canary.feedbeef@example.org")
+    tripwire.reset()
+    leaked = add_item(project, "leak", "write to ada.canary.feedbeef@example.org")  # a redaction bug
+    answer(leaked, world.users["off_annotator"], ["billing"])
+    snap = snapshot_create(actor=actor_for(world.users["ml"]), project=project, enqueue=False)
+    with pytest.raises(SnapshotBuildError, match="canary"):
+        run_build(snap.pk)
+    snap.refresh_from_db()
+    assert snap.status == SnapshotStatus.FAILED and not snap.sha256
+    assert CanaryAlert.objects.filter(channel="export").count() == 1
