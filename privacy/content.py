@@ -54,3 +54,12 @@ def open_item_text(item: SealedItem) -> str:
     """The raw text of an item. Callers are the reveal service, raw exports and model jobs that run
     on internal hardware; vendor-facing code never calls this (tests/privacy_integration checks)."""
     return open_text(item.text_sealed, project_id=int(item.project_id), external_id=item.external_id)
+
+
+def seal_secret(value: str, *, purpose: str) -> bytes:
+    """Secrets Quorum must read back to use (webhook signing keys) are sealed like raw content."""
+    return key_ring().seal(value, f"secret:{purpose}".encode())
+
+
+def open_secret(sealed: bytes | memoryview, *, purpose: str) -> str:
+    return key_ring().open(bytes(sealed), f"secret:{purpose}".encode()) if sealed else ""

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from annotation.models import Item, Project
+from privacy.content import open_secret, seal_secret
 from workforce.models import Organization, Vendor
 
 from . import state as sm
@@ -365,14 +366,23 @@ class WebhookEndpoint(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
                                 db_index=False)
     url = models.URLField(max_length=500)
-    # The HMAC key must be readable to sign with, so it cannot be hashed; it is shown once.
-    secret = models.CharField(max_length=128)
+    # The HMAC key must be readable to sign with, so it cannot be hashed: it is sealed with the content
+    # key ring (privacy.content) and shown to the admin once. ``secret`` reads and writes it.
+    secret_sealed = models.BinaryField(default=b"", editable=False)
     description = models.CharField(max_length=200, blank=True)
     active = models.BooleanField(default=True)
     max_attempts = models.PositiveSmallIntegerField(default=6)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    @property
+    def secret(self) -> str:
+        return open_secret(self.secret_sealed, purpose="webhook")
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.secret_sealed = seal_secret(value, purpose="webhook")
 
     class Meta:
         constraints = [

@@ -69,10 +69,13 @@ def webhook_endpoint_create(
     check_endpoint(actor=actor, url=url, project_id=project_id, max_attempts=attempts)
     scope = Q(project_id=project_id) if project_id is not None else Q(project__isnull=True)
     WebhookEndpoint.objects.filter(scope, organization_id=actor.organization_id, active=True).update(active=False)
-    return WebhookEndpoint.objects.create(
-        organization_id=actor.organization_id, project_id=project_id, url=url, secret=new_secret(),
+    endpoint = WebhookEndpoint(
+        organization_id=actor.organization_id, project_id=project_id, url=url,
         description=description[:200], max_attempts=attempts, created_by=actor.user,
     )
+    endpoint.secret = new_secret()  # sealed at rest; readable on this object for the one response
+    endpoint.save()
+    return endpoint
 
 
 @transaction.atomic

@@ -165,3 +165,19 @@ def test_a_project_endpoint_takes_precedence_over_the_organizations(world, proje
     assert WebhookDelivery.objects.get(decision__case=case).endpoint_id == project_level.pk
     assert org_level.active
 
+
+
+def test_webhook_secrets_are_sealed_at_rest(world, project):
+    from django.db import connection
+
+    from review.services.webhooks import webhook_endpoint_create
+    from tests.review.support import actor
+
+    endpoint = webhook_endpoint_create(actor=actor(world, "admin"), url="https://hooks.example/quorum")
+    shown = endpoint.secret
+    assert shown.startswith("whsec_")
+    with connection.cursor() as cur:
+        cur.execute("SELECT secret_sealed FROM review_webhookendpoint WHERE id = %s", [endpoint.pk])
+        stored = bytes(cur.fetchone()[0])
+    assert shown.encode() not in stored and b"whsec_" not in stored
+    assert type(endpoint).objects.get(pk=endpoint.pk).secret == shown  # the worker can still sign
