@@ -136,6 +136,9 @@ class Item(models.Model):
     # Adaptive overlap (quality.agreement): annotators this item needs, when agreement on its labels
     # says more or fewer than the project's overlap; null means the project's.
     overlap_target = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Active learning: 1000 × (1 - model confidence) when the project orders its queue by uncertainty,
+    # else 0; the claim serves higher priority first, then the most uncertain, then the oldest.
+    uncertainty = models.PositiveSmallIntegerField(default=0, db_default=0)
     # The model's pre-label, shown to annotators as pre-selected labels: {"labels", "confidence",
     # "scores", "model_version"}. Written by inference through annotation.suggestions only.
     suggestion = models.JSONField(null=True, blank=True)
@@ -169,7 +172,7 @@ class Item(models.Model):
         indexes = [
             # The claim walks these in order and stops at the first free item: O(log n) to start.
             models.Index(
-                fields=["project", "-priority", "id"],
+                fields=["project", "-priority", "-uncertainty", "id"],
                 condition=Q(state="open", is_gold=False),
                 name="item_claim_idx",
             ),

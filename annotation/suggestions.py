@@ -30,14 +30,21 @@ class Suggestion:
         }
 
 
+def uncertainty_rank(confidence: float) -> int:
+    """0 (certain) … 1000 (no idea): the queue's tie-break within a priority (active learning)."""
+    return max(0, min(1000, round((1.0 - confidence) * 1000)))
+
+
 def suggestions_store(
     *,
     project: Project,
     suggestions: Sequence[Suggestion],
     model_version: str,
     auto_accept_threshold: float | None = None,
+    uncertainty_order: bool = False,
 ) -> int:
-    """Save suggestions (one transaction); returns how many were auto-accepted as model annotations."""
+    """Save suggestions (one transaction); returns how many were auto-accepted as model annotations.
+    With ``uncertainty_order`` the least confident items move ahead within their priority."""
     if not suggestions:
         return 0
     by_id = {s.item_id: s for s in suggestions}
@@ -47,11 +54,12 @@ def suggestions_store(
         items = list(
             Item.objects.select_for_update()
             .filter(project=project, pk__in=by_id)
-            .only("pk", "is_gold", "state", "annotation_count", "suggestion", "overlap_target")
+            .only("pk", "is_gold", "state", "annotation_count", "suggestion", "overlap_target", "uncertainty")
         )
         for item in items:
             item.suggestion = by_id[item.pk].payload(model_version)
-        Item.objects.bulk_update(items, ["suggestion"], batch_size=1000)
+            item.uncertainty = uncertainty_rank(by_id[item.pk].confidence) if uncertainty_order else 0
+        Item.objects.bulk_update(items, ["suggestion", "uncertainty"], batch_size=1000)
         if auto_accept_threshold is None:
             return 0
         already = set(

@@ -75,6 +75,7 @@ def prelabel_project(*, project_id: int, item_ids: Sequence[int] | None = None) 
             ],
             model_version=version.name,
             auto_accept_threshold=config.auto_accept_threshold,
+            uncertainty_order=config.uncertainty_order,
         )
     seconds = time.perf_counter() - started
     if todo:

@@ -78,7 +78,7 @@ _CLAIM_SQL = """
 WITH cand AS (
     SELECT i.id FROM annotation_item i
     WHERE {free}{route}{seen}{no_current}
-    ORDER BY i.priority DESC, i.id
+    ORDER BY i.priority DESC, i.uncertainty DESC, i.id
     LIMIT 1
     FOR UPDATE OF i SKIP LOCKED
 ), taken AS (
@@ -172,7 +172,7 @@ def claim_portable(req: ClaimRequest, *, gold: bool) -> Served | None:
             items = items.alias(slots=F("annotation_count") + live, target=target).filter(slots__lt=F("target"))
         row = (
             items.select_for_update(skip_locked=True, of=("self",))
-            .order_by("-priority", "id")
+            .order_by("-priority", *(() if gold else ("-uncertainty",)), "id")
             .values_list("pk", "external_id", req.view, "metadata", "media", "suggestion")
             .first()
         )

@@ -461,3 +461,31 @@ def test_portable_claim_follows_the_same_rules(world):
     third = make_annotators(world, 1, vendor=world.offshore)[0]
     assert claim_portable(req(third.pk), gold=False)[3] != lease.item_id
     assert claim_portable(req(third.pk), gold=False) is None  # holds one already
+
+
+def test_uncertainty_order_serves_the_least_confident_first_within_a_priority(world):
+    from annotation.suggestions import Suggestion, suggestions_store
+
+    project = make_project(world, name="Active", vendors=[world.offshore])
+    low, mid, high, urgent = make_items(project, 4)
+    Item.objects.filter(pk=urgent.pk).update(priority=5)
+    confidence = {low.pk: 0.51, mid.pk: 0.7, high.pk: 0.99, urgent.pk: 0.99}
+    suggestions_store(
+        project=project, model_version="m",
+        suggestions=[Suggestion(item_id=i, labels=["billing"], confidence=c, scores={}) for i, c in confidence.items()],
+        uncertainty_order=True,
+    )
+    user = world.users["off_annotator"]
+    order = []
+    while (lease := claim(user, project)) is not None:
+        order.append(lease.item_id)
+        submit(user, lease)
+    assert order == [urgent.pk, low.pk, mid.pk, high.pk]  # priority first, then the most uncertain
+    # Without the option the queue keeps priority then age.
+    plain = make_project(world, name="Plain order", vendors=[world.offshore])
+    a, b = make_items(plain, 2, start=100)
+    suggestions_store(project=plain, model_version="m", suggestions=[
+        Suggestion(item_id=a.pk, labels=["billing"], confidence=0.99, scores={}),
+        Suggestion(item_id=b.pk, labels=["billing"], confidence=0.5, scores={}),
+    ])
+    assert claim(user, plain).item_id == a.pk
