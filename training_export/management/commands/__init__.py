@@ -1,1 +1,1 @@
-"""manage.py commands: finetune."""
+"""manage.py commands of training_export (snapshots, imports, fine-tuning)."""
