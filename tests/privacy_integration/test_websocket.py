@@ -17,8 +17,8 @@ from config.routing import websocket_urlpatterns
 from privacy.canaries import tripwire
 from privacy.models import CanaryAlert
 from tests.conftest import make_project, make_world
-from tests.frontend.test_consumers import WebsocketCommunicator
 from tests.privacy_integration.support import import_records
+from tests.wscomm import WebsocketCommunicator
 from workforce.access import actor_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,9 +14,9 @@ from django.urls import path
 
 from quality.consumers import CLOSE_FORBIDDEN, DashboardEventsConsumer
 from tests.conftest import PASSWORD, make_world
+from tests.wscomm import WebsocketCommunicator
 
 from .support import claim, make_items, project_with, submit
-from .wscomm import WebsocketCommunicator
 
 # The route as config/routing.py is to carry it ("ws/quality/").
 router = URLRouter([path("ws/quality/", DashboardEventsConsumer.as_asgi())])

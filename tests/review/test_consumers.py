@@ -17,8 +17,8 @@ from review.consumers import CLOSE_FORBIDDEN
 from review.services.cases import case_decide
 from review.services.queue import case_claim
 from tests.conftest import make_project, make_world
-from tests.frontend.test_consumers import WebsocketCommunicator
 from tests.review.support import actor, open_case
+from tests.wscomm import WebsocketCommunicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 router = URLRouter(websocket_urlpatterns)

@@ -1,7 +1,7 @@
-"""A minimal websocket test communicator (what ``channels.testing`` offers, without importing daphne).
+"""A minimal websocket test communicator shared by the consumer tests.
 
-Kept here rather than imported from tests/frontend: that module imports ``config.asgi``, and a test
-session that imports it at collection ran against the development database instead of the test one.
+It does what ``channels.testing.WebsocketCommunicator`` does for these tests; that package imports
+daphne at import time (for its live-server case), which Quorum does not install.
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ from asgiref.testing import ApplicationCommunicator
 
 
 class WebsocketCommunicator:
-    def __init__(self, application: Any, path: str) -> None:
+    """The few calls of ``channels.testing.WebsocketCommunicator`` these tests need. That package
+    imports daphne at import time (for its live-server case), which Quorum does not install."""
+
+    def __init__(self, application: Any, path: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
         self.scope: dict[str, Any] = {
-            "type": "websocket",
-            "path": path,
-            "query_string": b"",
-            "headers": [],
-            "subprotocols": [],
+            "type": "websocket", "path": path, "query_string": b"", "headers": headers or [], "subprotocols": [],
         }
         self.app = application
         self._comm: Any = None
@@ -30,7 +29,7 @@ class WebsocketCommunicator:
             self._comm = ApplicationCommunicator(self.app, self.scope)
         return self._comm
 
-    # The consumer must not close the test's database connection.
+    # As channels' own communicator does: the consumer must not close the test's DB connection.
     async def send_input(self, message: dict[str, Any]) -> None:
         with mock.patch("channels.db.close_old_connections", lambda: None):
             await self._communicator().send_input(message)
@@ -48,6 +47,7 @@ class WebsocketCommunicator:
         response = await self.receive_output(timeout)
         if response["type"] == "websocket.close":
             return False, response.get("code", 1000)
+        assert response["type"] == "websocket.accept"
         return True, response.get("subprotocol")
 
     async def receive_json_from(self, timeout: float = 1) -> Any:
