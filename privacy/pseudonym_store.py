@@ -49,6 +49,18 @@ class ProjectPseudonyms:
         by_kind: dict[str, list[bytes]] = defaultdict(list)
         for kind, digest in keys:
             by_kind[kind].append(digest)
+        if connection.vendor == "postgresql":  # one array parameter, not thousands of bind values
+            with connection.cursor() as cur:
+                for kind, digests in by_kind.items():
+                    # Digests travel as one hex string: adapting thousands of bytea values costs more.
+                    cur.execute(
+                        "SELECT digest, number FROM privacy_pseudonym WHERE project_id = %s AND kind = %s "
+                        "AND digest = ANY(SELECT decode(h, 'hex') FROM unnest(string_to_array(%s, ',')) AS h)",
+                        [self.project_id, kind, ",".join(d.hex() for d in digests)],
+                    )
+                    for stored, number in cur.fetchall():
+                        self._cache[(kind, bytes(stored))] = number
+            return
         for kind, digests in by_kind.items():
             rows = Pseudonym.objects.filter(project_id=self.project_id, kind=kind, digest__in=digests)
             for stored, number in rows.values_list("digest", "number"):
@@ -64,20 +76,30 @@ class ProjectPseudonyms:
             todo = sorted(k for k in keys if k not in self._cache)
             if not todo:
                 return
-            next_number: dict[str, int] = {}
-            new: list[Pseudonym] = []
+            with connection.cursor() as cur:
+                cur.execute(
+                    "SELECT kind, MAX(number) FROM privacy_pseudonym WHERE project_id = %s GROUP BY kind",
+                    [self.project_id],
+                )
+                next_number: dict[str, int] = {kind: top + 1 for kind, top in cur.fetchall()}
+            new: list[tuple[str, bytes, int]] = []
             for kind, digest in todo:
-                if kind not in next_number:
-                    last = (
-                        Pseudonym.objects.filter(project_id=self.project_id, kind=kind)
-                        .order_by("-number")
-                        .values_list("number", flat=True)
-                        .first()
-                    )
-                    next_number[kind] = (last or 0) + 1
-                number = next_number[kind]
+                number = next_number.get(kind, 1)
                 next_number[kind] = number + 1
-                new.append(Pseudonym(project_id=self.project_id, kind=kind, digest=digest, number=number))
-            Pseudonym.objects.bulk_create(new, batch_size=2000)
-            for p in new:
-                self._cache[(p.kind, bytes(p.digest))] = p.number
+                new.append((kind, digest, number))
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cur:
+                    cur.execute(
+                        "INSERT INTO privacy_pseudonym (project_id, kind, digest, number) "
+                        "SELECT %s, k, decode(d, 'hex'), n::int FROM unnest("
+                        "string_to_array(%s, ','), string_to_array(%s, ','), string_to_array(%s, ',')) AS t(k, d, n)",
+                        [self.project_id, ",".join(k for k, _, _ in new), ",".join(d.hex() for _, d, _ in new),
+                         ",".join(str(n) for _, _, n in new)],
+                    )
+            else:
+                Pseudonym.objects.bulk_create(
+                    [Pseudonym(project_id=self.project_id, kind=k, digest=d, number=n) for k, d, n in new],
+                    batch_size=2000,
+                )
+            for kind, digest, number in new:
+                self._cache[(kind, digest)] = number
