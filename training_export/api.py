@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
@@ -26,8 +27,9 @@ from workforce.models import TokenScope
 
 from . import selectors, services
 from .build import snapshot_path
+from .finetune_jobs import finetune_job_cancel, finetune_job_create, finetune_jobs_visible
 from .formats import CONTENT_TYPES, EXTENSIONS
-from .models import ExportFormat, Snapshot, SnapshotStatus, Strategy, TextLevel
+from .models import ExportFormat, FineTuneJob, Snapshot, SnapshotStatus, Strategy, TextLevel
 
 
 class SnapshotOut(serializers.ModelSerializer[Snapshot]):
@@ -300,3 +302,75 @@ class ItemEraseApi(APIView):
         except services.ErasureBlocked as e:
             raise exceptions.ValidationError({"item": str(e)}) from e
         return Response({"item": item_id, "affected": erasure.affected}, status=status.HTTP_200_OK)
+
+
+# --- fine-tuning jobs ---------------------------------------------------------------------------------
+
+
+class FineTuneJobOut(serializers.ModelSerializer[FineTuneJob]):
+    result = serializers.CharField(source="result.name", default=None, read_only=True)
+    metrics = serializers.JSONField(source="result.metrics", default=None, read_only=True)
+
+    class Meta:
+        model = FineTuneJob
+        fields = [
+            "id", "name", "snapshot", "parent", "project", "labels", "instruction", "config", "status", "step",
+            "total_steps", "loss", "eta_seconds", "heartbeat_at", "cancel_requested", "error", "result", "metrics",
+            "created_at", "started_at", "finished_at",
+        ]
+
+
+class FineTuneJobListApi(generics.ListAPIView[FineTuneJob]):
+    """GET: the organization's fine-tuning jobs, newest first. POST: queue one from a ready JSONL
+    snapshot (internal ML engineers and admins); progress streams over ``ws/finetune/<id>/``."""
+
+    serializer_class = FineTuneJobOut
+    required_scope = TokenScope.EXPORT
+
+    class InputSerializer(serializers.Serializer[Any]):
+        snapshot = serializers.IntegerField(min_value=1)
+        name = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+        parent_model = serializers.CharField(required=False, allow_blank=True, max_length=200,
+                                             help_text="Model version to fine-tune; default the serving base.")
+        instruction = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+        config = serializers.DictField(required=False)
+        auto_promote_margin = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
+
+    def get_queryset(self) -> QuerySet[FineTuneJob]:
+        if getattr(self, "swagger_fake_view", False):
+            return FineTuneJob.objects.none()
+        return finetune_jobs_visible(actor_for(self.request.user))
+
+    @extend_schema(request=InputSerializer, responses={202: FineTuneJobOut})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        try:
+            job = finetune_job_create(
+                actor=actor_for(request.user), snapshot_id=v["snapshot"], name=v["name"],
+                parent=v.get("parent_model") or None,
+                instruction=v.get("instruction") or None, config=v.get("config"),
+                auto_promote_margin=v.get("auto_promote_margin"),
+            )
+        except ValueError as e:
+            raise exceptions.ValidationError({"detail": [str(e)]}) from None
+        return Response(FineTuneJobOut(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class FineTuneJobDetailApi(ExportApi):
+    @extend_schema(responses=FineTuneJobOut)
+    def get(self, request: Request, pk: int) -> Response:
+        job = finetune_jobs_visible(actor_for(request.user)).filter(pk=pk).first()
+        if job is None:
+            raise exceptions.NotFound()
+        return Response(FineTuneJobOut(job).data)
+
+
+class FineTuneJobCancelApi(ExportApi):
+    """Stop a job: a queued one is cancelled at once, a running one before its next step (its
+    checkpoint kept)."""
+
+    @extend_schema(request=None, responses=FineTuneJobOut)
+    def post(self, request: Request, pk: int) -> Response:
+        return Response(FineTuneJobOut(finetune_job_cancel(actor=actor_for(request.user), job_id=pk)).data)

@@ -151,3 +151,46 @@ class Erasure(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["project", "external_id_hash"], name="erasure_lookup_idx")]
+
+
+class FineTuneStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class FineTuneJob(models.Model):
+    """One fine-tuning run: a snapshot and a parent version in, a staged version out
+    (training_export/finetune/jobs.py runs it on the ``training`` queue)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200, help_text="The model version the job registers.")
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.PROTECT, related_name="finetune_jobs")
+    parent = models.ForeignKey(
+        "inference.ModelVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    project = models.ForeignKey(Project, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    labels = models.JSONField(default=list)
+    instruction = models.TextField(blank=True)
+    config = models.JSONField(default=dict, blank=True)
+    auto_promote_margin = models.FloatField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=FineTuneStatus.choices, default=FineTuneStatus.QUEUED)
+    step = models.PositiveIntegerField(default=0)
+    total_steps = models.PositiveIntegerField(default=0)
+    loss = models.FloatField(null=True, blank=True)
+    eta_seconds = models.FloatField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    result = models.ForeignKey(
+        "inference.ModelVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name"], name="finetune_job_unique_name")]

@@ -11,4 +11,7 @@ urlpatterns = [
     path("export/records", api.RecordListApi.as_view(), name="export-record-list"),
     path("export/items/<int:item_id>/lineage", api.ItemLineageApi.as_view(), name="export-item-lineage"),
     path("export/items/<int:item_id>/erase", api.ItemEraseApi.as_view(), name="export-item-erase"),
+    path("export/finetune-jobs", api.FineTuneJobListApi.as_view(), name="finetune-job-list"),
+    path("export/finetune-jobs/<int:pk>", api.FineTuneJobDetailApi.as_view(), name="finetune-job-detail"),
+    path("export/finetune-jobs/<int:pk>/cancel", api.FineTuneJobCancelApi.as_view(), name="finetune-job-cancel"),
 ]
