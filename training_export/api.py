@@ -315,7 +315,8 @@ class FineTuneJobOut(serializers.ModelSerializer[FineTuneJob]):
         model = FineTuneJob
         fields = [
             "id", "name", "snapshot", "parent", "project", "labels", "instruction", "config", "status", "step",
-            "total_steps", "loss", "eta_seconds", "heartbeat_at", "cancel_requested", "error", "result", "metrics",
+            "total_steps", "loss", "loss_history", "eta_seconds", "heartbeat_at", "cancel_requested", "error",
+            "result", "metrics",
             "created_at", "started_at", "finished_at",
         ]
 

@@ -180,6 +180,7 @@ class FineTuneJob(models.Model):
     step = models.PositiveIntegerField(default=0)
     total_steps = models.PositiveIntegerField(default=0)
     loss = models.FloatField(null=True, blank=True)
+    loss_history = models.JSONField(default=list, blank=True, help_text="[[step, loss], ...] for the loss curve")
     eta_seconds = models.FloatField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)

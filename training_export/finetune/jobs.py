@@ -93,9 +93,13 @@ def run_job(job_id: int) -> str:
         return SUCCEEDED
     publish(job_id, {"type": "finetune.started", "job": job_id})
 
+    history: list[list[float]] = list(job.loss_history or [])  # resumed jobs keep their curve
+
     def on_progress(step: int, total: int, loss: float, eta: float) -> None:
+        history.append([step, round(loss, 5)])
         Job.objects.filter(pk=job_id).update(
-            step=step, total_steps=total, loss=loss, eta_seconds=round(eta, 1), heartbeat_at=timezone.now()
+            step=step, total_steps=total, loss=loss, eta_seconds=round(eta, 1), heartbeat_at=timezone.now(),
+            loss_history=history,
         )
         publish(
             job_id,
