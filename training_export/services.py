@@ -11,6 +11,7 @@ from django.db.models import ProtectedError
 
 from annotation.models import Item, Project
 from annotation.schema import SchemaError, parse_schema, validate_labels, validate_spans
+from inference.models import ModelVersion
 from workforce.access import AccessDenied, Actor, require_role
 from workforce.models import Role
 
@@ -164,6 +165,11 @@ def erase_item(*, item: Item, actor: Actor, reason: str) -> Erasure:
     from django.db.models import F
 
     Snapshot.objects.filter(pk__in=snapshot_ids).update(erased_items=F("erased_items") + 1, erased_at=timezone.now())
+    # Versions trained on the item are marked too: retraining without it is the ML engineer's call.
+    for version in ModelVersion.objects.select_for_update().filter(pk__in=version_ids):
+        version.metrics = {**(version.metrics or {}), "erasures": [*(version.metrics or {}).get("erasures", []),
+                                                                   erasure.pk]}
+        version.save(update_fields=["metrics"])
     item_id = item.pk
     try:
         with transaction.atomic():

@@ -82,6 +82,14 @@ def test_label_snapshot_finetune_promote_prelabel(world, snapshot_dir, tmp_path:
     assert ProjectModel.objects.get(project=project).model_version_id == version.pk
     assert ModelVersion.objects.get(pk=version.pk).status == ModelStatus.ACTIVE
 
+    # A data subject's erasure marks the snapshot and the version trained on their item.
+    from training_export.services import erase_item
+
+    victim = Item.objects.get(project=project, external_id="r0")
+    erasure = erase_item(item=victim, actor=actor_for(world.users["admin"]), reason="GDPR art. 17 request 88")
+    assert erasure.affected == {"snapshots": [snap.pk], "model_versions": [version.pk]}
+    assert ModelVersion.objects.get(pk=version.pk).metrics["erasures"] == [erasure.pk]
+
     import_records(world, project, [{"id": f"new{i}", "text": t} for i, t in enumerate(texts[32:34])])
     assert prelabel_project(project_id=project.pk).items == 2
     for item in Item.objects.filter(project=project, external_id__startswith="new"):
