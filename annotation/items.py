@@ -103,7 +103,7 @@ def canary_plant(
             item_ids=[item.pk],
             detail={"kinds": list(values), "canary_ids": [c.pk for c in planted]},
         )
-        transaction.on_commit(canaries.tripwire.reset)
+        transaction.on_commit(canaries.bump_version)
     return item, planted
 
 

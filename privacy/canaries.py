@@ -21,6 +21,31 @@ log = logging.getLogger("quorum.privacy.canary")
 
 KINDS = ("EMAIL", "PHONE", "CARD", "IBAN")
 _REFRESH_SECONDS = 5.0
+_LOCAL_RELOAD_SECONDS = 300.0  # a per-process cache cannot hear other processes' bumps
+_VERSION_KEY = "quorum:privacy:canary-version"
+
+
+def _current_version() -> int:
+    from django.core.cache import cache
+
+    return int(cache.get(_VERSION_KEY, 0))
+
+
+def _per_process_cache() -> bool:
+    from django.conf import settings
+
+    return "locmem" in settings.CACHES["default"]["BACKEND"].lower()
+
+
+def bump_version() -> None:
+    """Canaries changed: every process reloads its pattern within a few seconds."""
+    from django.core.cache import cache
+
+    try:
+        cache.incr(_VERSION_KEY)
+    except ValueError:
+        cache.set(_VERSION_KEY, 1, timeout=None)
+    tripwire.reset()
 
 
 def _iban_de(account: str) -> str:
@@ -73,24 +98,38 @@ class Hit:
 
 
 class Tripwire:
-    """Active canary values compiled into one pattern, refreshed from the database every few seconds
-    (at once in the process that planted one)."""
+    """Active canary values compiled into one pattern.
+
+    The pattern is reloaded from the database only when the canary set's version (a cache key that
+    ``bump_version`` increments when canaries change) moves, checked at most every few seconds, or,
+    with a per-process cache, every few minutes. So a request almost never pays a query for it, and
+    never an unpredictable one.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._checked_at = -1e9
         self._loaded_at = -1e9
+        self._version: int | None = None
         self._pattern: re.Pattern[str] | None = None
         self._ids: dict[str, tuple[int, str]] = {}
 
     def reset(self) -> None:
-        self._loaded_at = -1e9
+        """Reload at the next scan (the process that planted a canary)."""
+        self._checked_at = -1e9
+        self._version = None
 
     def _refresh(self) -> None:
         now = time.monotonic()
-        if now - self._loaded_at < _REFRESH_SECONDS:
+        if now - self._checked_at < _REFRESH_SECONDS:
             return
         with self._lock:
-            if now - self._loaded_at < _REFRESH_SECONDS:
+            if now - self._checked_at < _REFRESH_SECONDS:
+                return
+            self._checked_at = now
+            version = _current_version()
+            stale = self._version is None or version != self._version
+            if not stale and not (_per_process_cache() and now - self._loaded_at > _LOCAL_RELOAD_SECONDS):
                 return
             from .models import Canary
 
@@ -99,7 +138,7 @@ class Tripwire:
             # Longest first, so one value that contains another is reported as itself.
             alts = sorted(self._ids, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(v) for v in alts)) if alts else None
-            self._loaded_at = now
+            self._version, self._loaded_at = version, now
 
     def scan(self, text: str, *, load: bool = True) -> list[Hit]:
         """Canaries in ``text``. ``load=False`` never touches the database (the log filter: a log line

@@ -60,6 +60,9 @@ def make_world() -> World:
         cur.execute("SELECT current_database()" if connection.vendor == "postgresql" else "SELECT 'test_'")
         name = cur.fetchone()[0]  # point at the real one: refuse rather than truncate it
     assert name.startswith("test_"), f"tests must run on a test database, not {name!r}"
+    from privacy.canaries import tripwire
+
+    tripwire.scan("load the canary pattern now, not inside a test's counted queries")
     org = Organization.objects.create(name="Org", slug="org")
     offshore = Vendor.objects.create(
         organization=org, name="Offshore", country="PH", clearance=Clearance.RESTRICTED,
