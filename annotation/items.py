@@ -13,7 +13,7 @@ from django.db import transaction
 
 from privacy import canaries
 from privacy.audit import record as audit_record
-from privacy.content import open_item_text, seal_text
+from privacy.content import seal_text
 from privacy.models import AuditAction, Canary
 from privacy.redaction import REDACTION_VERSION, project_redactor
 from workforce.access import AccessDenied, Actor
@@ -105,12 +105,6 @@ def canary_plant(
         )
         transaction.on_commit(canaries.bump_version)
     return item, planted
-
-
-def item_raw_text(item: Item) -> str:
-    """Raw text for internal jobs that run on Quorum's own hardware (model training on raw data,
-    when an ML engineer asked for it, audited by the caller). Never for a response to a user."""
-    return open_item_text(item)
 
 
 def item_mark_regions(*, actor: Actor, item: Item, regions: list[list[int]]) -> Item:

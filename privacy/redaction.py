@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 from privacy.engine import (
     RESTRICTED,
@@ -46,10 +46,6 @@ class StoredViews(NamedTuple):
 
     restricted: str  # Item.text_redacted
     standard: str  # Item.text_pseudonymized
-
-
-class BatchIndexStore(IndexStore, Protocol):
-    def resolve(self, keys: Sequence[tuple[str, bytes]]) -> None: ...
 
 
 _PSEUDONYM = Operator.PSEUDONYM

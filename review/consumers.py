@@ -12,13 +12,11 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from privacy.channels import TripwiredJsonConsumer
+from privacy.channels import CLOSE_FORBIDDEN, GroupEventsConsumer
 from workforce.access import AccessDenied, actor_for
 
 from .events import org_group, vendor_group
 from .selectors import reviewer_tier
-
-CLOSE_FORBIDDEN = 4403
 
 
 @database_sync_to_async
@@ -34,29 +32,15 @@ def _group_for(user: Any) -> str | None:
     return vendor_group(actor.organization_id, actor.vendor_id or 0)
 
 
-class ReviewEventsConsumer(TripwiredJsonConsumer):
-    group: str | None = None
+class ReviewEventsConsumer(GroupEventsConsumer):
+    """``ws/review/``: case events of the reviewer's view (organization or own vendor)."""
 
-    async def connect(self) -> None:
-        group = await _group_for(self.scope.get("user"))
-        if group is None:
-            await self.accept()
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
-        # Join before accepting, so no event published after the client sees "open" is missed.
-        self.group = group
-        await self.channel_layer.group_add(group, self.channel_name)
-        await self.accept()
-
-    async def disconnect(self, code: int) -> None:
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            self.group = None
-
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        return None  # one-way: clients write through the REST API
+    async def group_for(self, user: Any) -> str | None:
+        group: str | None = await _group_for(user)
+        return group
 
     async def review_event(self, message: dict[str, Any]) -> None:
-        event = message.get("event")
-        if isinstance(event, dict) and isinstance(event.get("type"), str):
-            await self.send_json(event)
+        await self.forward(message)
+
+
+__all__ = ["CLOSE_FORBIDDEN", "ReviewEventsConsumer"]

@@ -18,7 +18,7 @@ ALLOWED = {
     "privacy/content.py": "seals and opens (the only place with the key ring)",
     "privacy/reveal.py": "reveal to cleared internal staff, audited",
     "annotation/models.py": "declares the column",
-    "annotation/items.py": "writes sealed text on create/edit; item_raw_text for internal jobs",
+    "annotation/items.py": "writes sealed text on create and edit",
     "annotation/importing/pipeline.py": "seals at import",
     "annotation/importing/records.py": "the in-memory row before sealing",
     "annotation/importing/store.py": "stages the sealed bytes",
