@@ -235,6 +235,8 @@ class QueueApi(APIView):
     """Turns the queue's domain errors into the API's: a state conflict is 409 with its code, a
     lease or annotation that is not the caller's is 404, a label that breaks the schema is 400."""
 
+    error_statuses = (409,)  # documented in the schema (workforce.apiviews.QuorumAutoSchema)
+
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, QueueError):
             exc = Conflict(exc.message, code=exc.code)

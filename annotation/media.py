@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,16 +32,45 @@ def media_dir() -> Path:
     return Path(settings.QUORUM["MEDIA_DIR"])
 
 
-def _store(data: bytes, content_type: str, sha256: str) -> str:
+def _final_path(name: str) -> Path:
+    return media_dir() / name[:2] / name
+
+
+def _store(data: bytes, content_type: str, sha256: str, staging: Path | None = None) -> str:
     name = f"{sha256}.{_EXT[content_type]}"
-    target = media_dir() / name[:2] / name
-    if not target.exists():
+    final = _final_path(name)
+    target = final if staging is None else staging / name
+    if not final.exists() and not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         Path(tmp).replace(target)  # atomic: a reader never sees half a file
     return PREFIX + name
+
+
+def staging_dir(job_id: int) -> Path:
+    """Where an import's images wait until the import is stored: a failed import leaves none."""
+    return media_dir() / ".incoming" / f"import-{int(job_id)}"
+
+
+def publish(staging: Path) -> int:
+    """Move staged images into place (before the items naming them commit); returns how many."""
+    if not staging.is_dir():
+        return 0
+    moved = 0
+    for path in staging.iterdir():
+        if path.name.startswith(".") or stored_path(PREFIX + path.name, any_state=True) is None:
+            continue
+        final = _final_path(path.name)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        path.replace(final)  # same file system: atomic; content-addressed, so a race writes the same bytes
+        moved += 1
+    return moved
+
+
+def discard(staging: Path) -> None:
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _source_bytes(value: str) -> bytes | None:
@@ -64,8 +94,9 @@ def _source_bytes(value: str) -> bytes | None:
     return path.read_bytes()
 
 
-def ingest(value: str) -> str:
-    """Process the image a record names and return the stored media value; raises SchemaError."""
+def ingest(value: str, *, staging: Path | None = None) -> str:
+    """Process the image a record names and return the stored media value; raises SchemaError.
+    With ``staging``, a new image is written there, for ``publish`` once the import is stored."""
     if not value or value.startswith(PREFIX):
         if value and not stored_path(value):
             raise SchemaError("media", f"unknown stored media {value!r}")
@@ -81,7 +112,7 @@ def ingest(value: str) -> str:
         raise SchemaError("media", e.reason) from None
     except ValueError as e:
         raise SchemaError("media", str(e)) from None
-    return _store(image.data, image.content_type, image.sha256)
+    return _store(image.data, image.content_type, image.sha256, staging)
 
 
 def add_regions(value: str, regions: Sequence[Sequence[int]]) -> str:
@@ -98,15 +129,17 @@ def add_regions(value: str, regions: Sequence[Sequence[int]]) -> str:
     return _store(image.data, image.content_type, image.sha256)
 
 
-def stored_path(value: str) -> Path | None:
+def stored_path(value: str, *, any_state: bool = False) -> Path | None:
+    """The file a ``quorum:`` value names, if the name is well-formed (and, unless ``any_state``,
+    the file is there). Nothing else under the media folder is ever reachable by a value."""
     if not value.startswith(PREFIX):
         return None
     name = value[len(PREFIX) :]
     stem, _, ext = name.partition(".")
     if len(stem) != 64 or not all(c in "0123456789abcdef" for c in stem) or ext not in CONTENT_TYPES:
         return None
-    path = media_dir() / stem[:2] / name
-    return path if path.is_file() else None
+    path = _final_path(name)
+    return path if any_state or path.is_file() else None
 
 
 def media_for(*, item_id: int, value: str, internal: bool) -> str:

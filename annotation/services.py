@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import logging
 import uuid
 from pathlib import Path
 from typing import IO, Any
@@ -27,6 +27,8 @@ from .queueing.services import (  # the queue's writes, here beside the rest of 
     publish_counts,
 )
 from .tasks import import_items
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "annotation_submit", "annotation_undo", "check_import", "check_project_admin", "import_create",
@@ -118,6 +120,30 @@ def check_import(actor: Actor, project: Project) -> None:
         raise AccessDenied("Only internal staff of this organization import items.")
 
 
+def _save_upload(upload: IO[bytes], fmt: str) -> Path:
+    """Copy an upload to the import folder, streamed; refused (nothing kept) past IMPORT_MAX_BYTES."""
+    limit = settings.QUORUM["IMPORT_MAX_BYTES"]
+    too_big = f"the file is larger than {limit:,} bytes, the most an upload may be (split it, or import it by path)"
+    size = getattr(upload, "size", None)
+    if isinstance(size, int) and size > limit:
+        raise ValueError(too_big)
+    folder = Path(settings.QUORUM["IMPORT_UPLOAD_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{uuid.uuid4().hex}.{fmt}"
+    written = 0
+    try:
+        with open(target, "wb") as out:
+            while chunk := upload.read(1 << 20):
+                written += len(chunk)
+                if written > limit:
+                    raise ValueError(too_big)
+                out.write(chunk)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return target
+
+
 def import_create(
     *,
     actor: Actor,
@@ -137,12 +163,7 @@ def import_create(
     if (upload is None) == (path is None):
         raise ValueError("give exactly one of upload or path")
     if upload is not None:
-        folder = Path(settings.QUORUM["IMPORT_UPLOAD_DIR"])
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{uuid.uuid4().hex}.{fmt}"
-        with open(target, "wb") as out:
-            shutil.copyfileobj(upload, out, length=1 << 20)
-        file_path = str(target)
+        file_path = str(_save_upload(upload, fmt))
     else:
         assert path is not None
         file_path = str(path.resolve())
@@ -155,5 +176,15 @@ def import_create(
             file_path=file_path,
         )
         if enqueue:
-            transaction.on_commit(lambda: import_items.delay(job.pk))
+            transaction.on_commit(lambda: _send_import(job.pk))
     return job
+
+
+def _send_import(job_id: int) -> None:
+    """The job is saved: a broker that is down is logged, not raised into the request (a 500 for a
+    recorded import); ``recover_imports`` sends queued jobs that got no message."""
+    try:
+        import_items.delay(job_id)
+    except Exception:
+        log.warning("broker unavailable: import %s stays queued until recover_imports sends it", job_id,
+                    exc_info=True)

@@ -8,7 +8,7 @@ import sys
 
 # Bench names that are not valid module names.
 ALIASES = {"import": "import_"}
-NAMES = ("dashboard", "export", "finetune", "import", "queue", "redaction", "triage")
+NAMES = ("dashboard", "export", "finetune", "import", "load", "queue", "redaction", "triage")
 
 
 def main() -> int:

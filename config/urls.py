@@ -25,3 +25,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("", include("frontend.urls")),
 ]
+
+handler400 = "config.api.bad_request"
+handler403 = "config.api.permission_denied"
+handler404 = "config.api.page_not_found"
+handler500 = "config.api.server_error"

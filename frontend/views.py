@@ -16,6 +16,7 @@ from annotation.models import Project
 from annotation.schema import parse_schema
 from workforce.access import AccessDenied, Actor, actor_for, users_visible, vendors_visible
 from workforce.models import Role
+from workforce.throttles import login_throttle_wait, too_many_requests
 
 from .guidelines import render_guidelines
 
@@ -27,6 +28,12 @@ API_ROOT = "/api/v1"
 class LoginView(auth_views.LoginView):
     template_name = "frontend/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        wait = login_throttle_wait(request)  # every attempt counts, per address and per username
+        if wait is not None:
+            return too_many_requests(wait)
+        return super().post(request, *args, **kwargs)
 
 
 def _actor(request: HttpRequest) -> Actor:

@@ -16,7 +16,7 @@ from workforce.access import actor_for
 
 from .models import PrelabelRun, ProjectModel
 from .project_models import calibrate_project, check_model_admin, project_model_set
-from .triage import check_triage_config, routing_for, triage_config_set
+from .triage import DEFAULT_AUTO_CLOSE_QA_RATE, check_triage_config, routing_for, triage_config_set
 from .triage_report import check_dry_run, triage_dry_run
 from .triage_rules import InvalidThresholds
 
@@ -33,6 +33,8 @@ class ConfigOut(serializers.Serializer[Any]):
     auto_close_below = serializers.FloatField(allow_null=True)
     escalate_above = serializers.FloatField(allow_null=True)
     severity_thresholds = serializers.DictField(child=serializers.FloatField())
+    auto_close = serializers.BooleanField(help_text="Cases below auto_close_below are closed; off: only recorded.")
+    auto_close_qa_rate = serializers.FloatField(help_text="Share of auto-closed cases a person re-reviews.")
 
 
 def _config_out(project_id: int) -> dict[str, Any]:
@@ -43,6 +45,8 @@ def _config_out(project_id: int) -> dict[str, Any]:
             "auto_close_below": routing.auto_close_below,
             "escalate_above": routing.escalate_above,
             "severity_thresholds": {str(k): v for k, v in routing.severity_thresholds.items()},
+            "auto_close": routing.auto_close,
+            "auto_close_qa_rate": routing.auto_close_qa_rate,
         }
     ).data
 
@@ -54,6 +58,10 @@ class TriageConfigApi(TriageApi):
         auto_close_below = serializers.FloatField(allow_null=True, min_value=0, max_value=1)
         escalate_above = serializers.FloatField(allow_null=True, min_value=0, max_value=1)
         severity_thresholds = serializers.DictField(child=serializers.FloatField(), required=False)
+        auto_close = serializers.BooleanField(required=False, default=False)
+        auto_close_qa_rate = serializers.FloatField(
+            required=False, default=DEFAULT_AUTO_CLOSE_QA_RATE, min_value=0, max_value=1
+        )
 
     @extend_schema(responses=ConfigOut)
     def get(self, request: Request, project_id: int) -> Response:
@@ -73,14 +81,16 @@ class TriageConfigApi(TriageApi):
             auto_close_below=v["auto_close_below"],
             escalate_above=v["escalate_above"],
             severity_thresholds_raw=v.get("severity_thresholds"),
+            auto_close=v["auto_close"],
+            auto_close_qa_rate=v["auto_close_qa_rate"],
         )
         return Response(_config_out(project_id))
 
 
 class TriageDryRunApi(TriageApi):
-    """What the given thresholds would have done to the project's decided, triaged cases, beside
-    what the current ones did: auto-closed (and how many of those reviewers actioned), escalated,
-    left in the queue."""
+    """What the given thresholds would have done to the project's triaged cases that people decided,
+    beside what the current ones did: auto-closed (and how many of those reviewers actioned),
+    escalated, left in the queue; and what the model's auto-closes have done so far (QA, appeals)."""
 
     class QuerySerializer(serializers.Serializer[Any]):
         auto_close_below = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)

@@ -86,14 +86,18 @@ class PrelabelRun(models.Model):
 
 
 class TriageConfig(models.Model):
-    """A moderation project's triage routing: model scores below ``auto_close_below`` may close a case
-    without review, scores above ``escalate_above`` send it to the next tier; ``severity_thresholds``
-    maps a score to a severity ({"4": 0.9, "3": 0.7, "2": 0.4}; empty: ``triage_rules`` defaults)."""
+    """A moderation project's triage routing: model scores below ``auto_close_below`` close a case
+    without review when ``auto_close`` is on (off: the route is only recorded, a shadow run the dry
+    run reads), scores above ``escalate_above`` send it to the next tier; ``severity_thresholds``
+    maps a score to a severity ({"4": 0.9, "3": 0.7, "2": 0.4}; empty: ``triage_rules`` defaults).
+    ``auto_close_qa_rate`` of the auto-closed cases go to a person's blind QA re-review."""
 
     project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="triage_config")
     auto_close_below = models.FloatField(null=True, blank=True)
     escalate_above = models.FloatField(null=True, blank=True)
     severity_thresholds = models.JSONField(default=dict, blank=True)
+    auto_close = models.BooleanField(default=False, help_text="Close cases below auto_close_below (off: record only).")
+    auto_close_qa_rate = models.FloatField(default=0.1, help_text="Share of auto-closed cases a person re-reviews.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -112,5 +116,11 @@ class TriageConfig(models.Model):
                 | Q(escalate_above__isnull=True)
                 | Q(auto_close_below__lt=models.F("escalate_above")),
                 name="triage_thresholds_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(auto_close_qa_rate__gte=0) & Q(auto_close_qa_rate__lte=1), name="triage_qa_rate_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(auto_close=False) | Q(auto_close_below__isnull=False), name="triage_auto_close_threshold"
             ),
         ]

@@ -9,8 +9,10 @@ keeps the per-category probabilities, the model version and the route; a case is
 model version, and escalated by triage at most once.
 
 Routing: above ``escalate_above`` a waiting case moves up a tier (as the system, like an SLA breach).
-Below ``auto_close_below`` the route is only recorded: closing a case takes a Decision, which needs a
-reviewer, and there is no system decision path in ``review`` yet.
+Below ``auto_close_below`` an open case is closed by the model (``review.services.auto_close``: a
+Decision of kind ``model`` naming this model version and the config in force, sampled for QA at
+``auto_close_qa_rate``), but only while the project's ``auto_close`` is on; off, the route is only
+recorded (a shadow run: the dry run shows what turning it on would do).
 """
 
 from __future__ import annotations
@@ -27,16 +29,19 @@ from annotation import selectors as annotation_selectors
 from annotation.suggestions import texts_for_model
 from review.events import publish_case_event
 from review.models import Case, CaseEvent, PolicyVersion, Tier
+from review.services.auto_close import case_auto_close
 from review.services.lifecycle import record, schedule, transition
 from review.services.policy import policy_categories
-from review.state import ESCALATED, WAITING
+from review.state import ESCALATED, OPEN, WAITING
 from workforce.access import AccessDenied, Actor, require_role
 from workforce.models import Role
 
 from .models import ModelVersion, ProjectModel, TriageConfig
 from .serving import layout_for, predict
 from .triage_rules import (
+    AUTO_CLOSE,
     ESCALATE,
+    InvalidThresholds,
     Triage,
     check_routing,
     combined,
@@ -137,18 +142,48 @@ def _categories(policy: PolicyVersion) -> list[CategoryLabel]:
 # --- thresholds -----------------------------------------------------------------------------------
 
 
+DEFAULT_AUTO_CLOSE_QA_RATE = 0.1
+
+
 @dataclass(frozen=True)
 class Routing:
     auto_close_below: float | None
     escalate_above: float | None
     severity_thresholds: dict[int, float]
+    auto_close: bool = False  # act on the auto-close route; off, it is only recorded
+    auto_close_qa_rate: float = DEFAULT_AUTO_CLOSE_QA_RATE
+    config_id: int | None = None
+    config_updated_at: str | None = None
+
+    @property
+    def closing_below(self) -> float | None:
+        """The threshold below which cases are actually closed now (None: none are)."""
+        return self.auto_close_below if self.auto_close else None
+
+    def audit(self) -> dict[str, Any]:
+        """The routing config in force, as kept on a model decision."""
+        return {
+            "config": self.config_id,
+            "config_updated_at": self.config_updated_at,
+            "auto_close_below": self.auto_close_below,
+            "escalate_above": self.escalate_above,
+            "auto_close_qa_rate": self.auto_close_qa_rate,
+        }
 
 
 def routing_for(*, project_id: int) -> Routing:
     config = TriageConfig.objects.filter(project_id=project_id).first()
     if config is None:
         return Routing(None, None, severity_thresholds(None))
-    return Routing(config.auto_close_below, config.escalate_above, severity_thresholds(config.severity_thresholds))
+    return Routing(
+        config.auto_close_below,
+        config.escalate_above,
+        severity_thresholds(config.severity_thresholds),
+        auto_close=config.auto_close and config.auto_close_below is not None,
+        auto_close_qa_rate=config.auto_close_qa_rate,
+        config_id=config.pk,
+        config_updated_at=config.updated_at.isoformat(),
+    )
 
 
 def check_triage_config(*, actor: Actor, project_id: int) -> None:
@@ -165,10 +200,17 @@ def triage_config_set(
     auto_close_below: float | None,
     escalate_above: float | None,
     severity_thresholds_raw: dict[str, Any] | None = None,
+    auto_close: bool = False,
+    auto_close_qa_rate: float = DEFAULT_AUTO_CLOSE_QA_RATE,
 ) -> TriageConfig:
-    """Set a project's routing thresholds (None turns a route off). Raises InvalidThresholds."""
+    """Set a project's routing (None turns a route off). ``auto_close`` acts on the auto-close route;
+    off (the default), it is only recorded. Raises InvalidThresholds."""
     check_triage_config(actor=actor, project_id=project_id)
     check_routing(auto_close_below, escalate_above)
+    if auto_close and auto_close_below is None:
+        raise InvalidThresholds("auto_close", "Auto-close needs an auto_close_below threshold.")
+    if not 0.0 <= auto_close_qa_rate <= 1.0:
+        raise InvalidThresholds("auto_close_qa_rate", "The QA rate is a share, 0 to 1.")
     steps = severity_thresholds(severity_thresholds_raw)  # validates; stored as given
     config, _ = TriageConfig.objects.update_or_create(
         project_id=project_id,
@@ -176,6 +218,8 @@ def triage_config_set(
             "auto_close_below": auto_close_below,
             "escalate_above": escalate_above,
             "severity_thresholds": {str(k): v for k, v in steps.items()} if severity_thresholds_raw else {},
+            "auto_close": auto_close,
+            "auto_close_qa_rate": auto_close_qa_rate,
         },
     )
     return config
@@ -189,6 +233,7 @@ class TriageRun:
     triaged: int
     escalated: int
     skipped: int  # no model for the project, or already triaged by this version
+    auto_closed: int = 0
 
 
 def triage_cases(*, case_ids: Sequence[int]) -> TriageRun:
@@ -208,7 +253,7 @@ def triage_cases(*, case_ids: Sequence[int]) -> TriageRun:
             skipped += 1
             continue
         groups.setdefault((case.project_id, case.policy_id), []).append(case)
-    triaged = escalated = 0
+    triaged = escalated = auto_closed = 0
     for (project_id, _), members in groups.items():
         config = configs[project_id]
         routing = routing_for(project_id=project_id)
@@ -229,20 +274,27 @@ def triage_cases(*, case_ids: Sequence[int]) -> TriageRun:
             )
             triaged += outcome is not None
             escalated += outcome == ESCALATE
-    return TriageRun(triaged=triaged, escalated=escalated, skipped=skipped)
+            auto_closed += outcome == AUTO_CLOSED
+    return TriageRun(triaged=triaged, escalated=escalated, skipped=skipped, auto_closed=auto_closed)
 
 
 def _triaged_by(case_id: int, version: str) -> bool:
     return CaseEvent.objects.filter(case_id=case_id, kind=TRIAGED, detail__model_version=version).exists()
 
 
+# What triage_apply returns for a case it closed (the route was AUTO_CLOSE and it acted on it).
+AUTO_CLOSED = "auto_closed"
+
+
 @transaction.atomic
 def triage_apply(*, case_id: int, triage: Triage, model_version: str, routing: Routing) -> str | None:
-    """Store a triage on a case; returns its route, or None when this version already triaged it.
+    """Store a triage on a case; returns its route (``AUTO_CLOSED`` when it closed the case), or
+    None when this version already triaged it.
 
     The score is always stored (decided cases too: the dry run reads them). Severity only rises, so
     a reporter's severity is never lowered; with it the due time and queue priority move up. Routes
-    act only on cases waiting in the queue, never under a reviewer's hands."""
+    act only on cases waiting in the queue, never under a reviewer's hands: escalation on waiting
+    cases, auto-close (when the project turned it on) on open ones."""
     case = Case.objects.select_for_update(of=("self",)).select_related("policy").filter(pk=case_id).first()
     if case is None or _triaged_by(case_id, model_version):
         return None
@@ -268,6 +320,7 @@ def triage_apply(*, case_id: int, triage: Triage, model_version: str, routing: R
         category=triage.category,
         severity=severity,
         route=decision,
+        auto_close=routing.auto_close,
         probabilities={k: round(v, 6) for k, v in triage.probabilities.items()},
     )
     escalate = (
@@ -289,5 +342,18 @@ def triage_apply(*, case_id: int, triage: Triage, model_version: str, routing: R
         case.tier += 1
         fields += ["state", "tier"]
     case.save(update_fields=fields)
+    closing_below = routing.closing_below
+    if decision == AUTO_CLOSE and closing_below is not None and case.state == OPEN:
+        closed = case_auto_close(
+            case_id=case.pk,
+            model_version=model_version,
+            score=triage.score,
+            auto_close_below=closing_below,
+            qa_sample_rate=routing.auto_close_qa_rate,
+            detail={**routing.audit(), "category": triage.category, "severity": severity},
+            now=now,
+        )
+        if closed is not None:
+            return AUTO_CLOSED
     publish_case_event(case, "escalated" if escalate else "updated", reason="triage")
     return decision

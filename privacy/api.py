@@ -32,7 +32,7 @@ def raw_content_response(data: Any) -> Response:
 
 
 class AuditEntryOut(serializers.ModelSerializer[AuditEntry]):
-    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+    actor = serializers.CharField(source="actor.username", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = AuditEntry

@@ -34,6 +34,8 @@ class AuditAction(models.TextChoices):
     CANARY_PLANT = "canary_plant", "Canary planted"
     CANARY_ALERT = "canary_alert", "Canary value seen where it must not be"
     IMAGE_REGIONS = "image_regions", "Image regions marked"
+    SNAPSHOT_RAW_TEXT = "export.snapshot_raw_text", "Training snapshot with raw text"
+    ITEM_ERASED = "export.item_erased", "Item erased from snapshots and models"
 
 
 class AppendOnlyError(Exception):

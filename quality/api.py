@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from workforce.access import AccessDenied, Actor, actor_for
+from workforce.apiviews import error_responses
 
 from . import billing, selectors, services
 from .models import Statement
@@ -170,7 +171,7 @@ class AdjudicationResolveApi(APIView):
     class InputSerializer(serializers.Serializer[Any]):
         labels = serializers.ListField(child=serializers.CharField(), allow_empty=False)
 
-    @extend_schema(request=InputSerializer, responses={200: dict})
+    @extend_schema(request=InputSerializer, responses={200: dict, **error_responses(409)})
     def post(self, request: Request, adjudication_id: int) -> Response:
         ser = self.InputSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
@@ -235,7 +236,7 @@ class StatementListApi(APIView):
         qs = billing.statements_visible(_actor(request)).prefetch_related("lines")[:200]
         return Response({"results": [_statement_out(s) for s in qs]})
 
-    @extend_schema(request=InputSerializer, responses={201: dict})
+    @extend_schema(request=InputSerializer, responses={201: dict, **error_responses(404, 409)})
     def post(self, request: Request) -> Response:
         ser = self.InputSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
@@ -268,7 +269,7 @@ class StatementDetailApi(APIView):
     def get(self, request: Request, statement_id: int) -> Response:
         return Response(_statement_out(_statement(request, statement_id)))
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, **error_responses(409)})
     def delete(self, request: Request, statement_id: int) -> Response:
         _statement(request, statement_id)
         try:
@@ -279,7 +280,7 @@ class StatementDetailApi(APIView):
 
 
 class StatementApproveApi(APIView):
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: dict, **error_responses(409)})
     def post(self, request: Request, statement_id: int) -> Response:
         _statement(request, statement_id)
         try:

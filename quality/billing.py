@@ -191,7 +191,16 @@ CSV_HEADER = [
 ]
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    """A name a spreadsheet would run as a formula (``=HYPERLINK(...)``) gets a leading quote."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 def statement_csv(statement: Statement) -> str:
+    """The statement's lines and total as CSV; names (vendor, project) are formula-safe."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
@@ -199,10 +208,10 @@ def statement_csv(statement: Statement) -> str:
     for line in statement.lines.order_by("project_id"):
         writer.writerow(
             [
-                statement.vendor.name,
+                _cell(statement.vendor.name),
                 statement.period_start.isoformat(),
                 statement.period_end.isoformat(),
-                line.project_name,
+                _cell(line.project_name),
                 line.submitted,
                 line.rejected,
                 line.quantity,
@@ -214,7 +223,7 @@ def statement_csv(statement: Statement) -> str:
         )
     writer.writerow(
         [
-            statement.vendor.name,
+            _cell(statement.vendor.name),
             statement.period_start.isoformat(),
             statement.period_end.isoformat(),
             "TOTAL",

@@ -309,8 +309,15 @@ def annotators(
 
 def agreement_project(actor: Actor, *, project_id: int) -> Project:
     """The project, if the actor may see quality figures of it (its organization's dashboard)."""
-    scope = dashboard_scope(actor)
-    project = Project.objects.filter(pk=project_id, organization_id=scope.organization_id).first()
+    return _scoped_project(dashboard_scope(actor), project_id)
+
+
+def _scoped_project(scope: Scope, project_id: int) -> Project:
+    """A vendor manager sees quality figures only of projects routed to their vendor (now or before)."""
+    qs = Project.objects.filter(pk=project_id, organization_id=scope.organization_id)
+    if scope.vendor_key is not None:
+        qs = qs.filter(routes__vendor_id=scope.vendor_key)
+    project = qs.first()
     if project is None:
         raise AccessDenied("No such project.")
     return project
@@ -320,9 +327,7 @@ def agreement(actor: Actor, *, project_id: int) -> dict[str, Any]:
     """Fleiss' kappa and Krippendorff's alpha (nominal; interval too on an ordinal project) per dimension,
     for the project and per vendor; Cohen's kappa per annotator."""
     scope = dashboard_scope(actor)
-    project = Project.objects.filter(pk=project_id, organization_id=scope.organization_id).first()
-    if project is None:
-        raise AccessDenied("No such project.")
+    project = _scoped_project(scope, project_id)
     ordinal = bool(QualityConfig.objects.filter(project_id=project_id).values_list("ordinal", flat=True).first())
     order = {str(label["value"]): float(i) for i, label in enumerate(project.label_schema.get("labels", []))}
     cells = AgreementCell.objects.filter(project_id=project_id)

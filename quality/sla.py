@@ -16,12 +16,14 @@ SLA_WATERMARK = "review.decision"
 def sla_fold(*, batch: int = 5000) -> int:
     """Fold review decisions past the watermark into ``SlaDay`` (decided, within SLA) per vendor and
     day; returns how many were folded. Idempotent: the watermark moves in the same transaction."""
-    from review.models import Decision
+    from review.models import Decision, DecisionKind
 
     with transaction.atomic():
         mark, _ = Watermark.objects.select_for_update().get_or_create(name=SLA_WATERMARK)
         rows = list(
+            # People's decisions only: the triage model's auto-closes are instant, not SLA work.
             Decision.objects.filter(pk__gt=mark.last_id)
+            .exclude(kind=DecisionKind.MODEL)
             .order_by("pk")
             .values_list("pk", "case__organization_id", "vendor_id", "created_at", "within_sla")[:batch]
         )

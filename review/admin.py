@@ -42,7 +42,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
 
 @admin.register(Decision)
 class DecisionAdmin(admin.ModelAdmin[Decision]):
-    list_display = ["id", "case", "kind", "action", "tier", "reviewer", "within_sla", "created_at"]
+    list_display = ["id", "case", "kind", "action", "tier", "reviewer", "model_version", "within_sla", "created_at"]
     list_filter = ["kind", "action", "tier"]
     raw_id_fields = ["case", "reviewer", "policy"]
 

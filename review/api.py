@@ -60,6 +60,8 @@ class ReviewApi(APIView):
     """Domain errors become API errors: a state conflict is 409 with its code (a break adds
     ``break_until``), a bad field 400, a case or delivery that is not there (for you) 404."""
 
+    error_statuses = (409,)  # documented in the schema (workforce.apiviews.QuorumAutoSchema)
+
     def handle_exception(self, exc: Exception) -> Response:
         break_until = exc.break_until if isinstance(exc, BreakRequired) else None
         if isinstance(exc, InvalidDecision):
@@ -106,6 +108,9 @@ class CaseOut(serializers.ModelSerializer[Case]):
     state = serializers.CharField(read_only=True, help_text="open, in_review, escalated, decided, appealed")
     tier = serializers.IntegerField(read_only=True, help_text="1 L1 (vendor), 2 L2 (internal), 3 specialist")
     final_action = serializers.CharField(read_only=True)
+    auto_closed = serializers.BooleanField(
+        read_only=True, help_text="Closed by the triage model: its final decision is the model's, no person's."
+    )
     policy_version = serializers.IntegerField(source="policy.version")
     is_qa = serializers.SerializerMethodField()
     breached = serializers.SerializerMethodField()
@@ -115,8 +120,8 @@ class CaseOut(serializers.ModelSerializer[Case]):
         model = Case
         fields = [
             "id", "item", "project", "source", "category", "severity", "tier", "state", "due_at", "breached",
-            "priority", "report_count", "assignee", "leased_until", "final_action", "decided_at", "is_qa",
-            "policy_version", "created_at",
+            "priority", "report_count", "assignee", "leased_until", "final_action", "auto_closed", "decided_at",
+            "is_qa", "policy_version", "created_at",
         ]
 
     def get_is_qa(self, case: Case) -> bool:
@@ -132,16 +137,29 @@ class CaseOut(serializers.ModelSerializer[Case]):
 
 class DecisionOut(serializers.ModelSerializer[Decision]):
     policy_version = serializers.IntegerField(source="policy.version")
-    kind = serializers.CharField(read_only=True, help_text="review, appeal or qa")
+    kind = serializers.CharField(read_only=True, help_text="review, appeal, qa, or model (the triage auto-close)")
     action = serializers.CharField(read_only=True, help_text="allow, remove, restrict or escalate")
     tier = serializers.IntegerField(read_only=True)
+    decided_by = serializers.SerializerMethodField(help_text="person, or model (then reviewer is null)")
+    model_version = serializers.CharField(read_only=True, help_text="The model that decided; empty for people.")
+    model_detail = serializers.SerializerMethodField(
+        help_text="For model decisions: score, category, thresholds and routing config in force (internal staff)."
+    )
 
     class Meta:
         model = Decision
         fields = [
             "id", "kind", "action", "policy_codes", "policy_version", "tier", "rationale", "reviewer", "vendor",
-            "time_spent_ms", "within_sla", "created_at",
+            "decided_by", "model_version", "model_detail", "time_spent_ms", "within_sla", "created_at",
         ]
+
+    def get_decided_by(self, decision: Decision) -> str:
+        return "model" if decision.by_model else "person"
+
+    def get_model_detail(self, decision: Decision) -> dict[str, Any]:
+        # The routing config is the organization's business, not its vendors'.
+        actor: Actor | None = self.context.get("actor")
+        return dict(decision.model_detail) if actor is not None and actor.is_internal else {}
 
 
 class AppealOut(serializers.ModelSerializer[Appeal]):
@@ -291,7 +309,7 @@ class CaseFilter(django_filters.FilterSet):
 
     class Meta:
         model = Case
-        fields = ["state", "severity", "tier", "category", "source", "project", "item"]
+        fields = ["state", "severity", "tier", "category", "source", "project", "item", "auto_closed"]
 
     def filter_breached(self, qs: QuerySet[Case], name: str, value: bool | None) -> QuerySet[Case]:
         if value is None:

@@ -153,6 +153,10 @@ class Case(models.Model):
     qa_of = models.ForeignKey("Decision", on_delete=models.CASCADE, null=True, blank=True, related_name="qa_cases")
     final_action = models.CharField(max_length=12, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    auto_closed = models.BooleanField(
+        default=False,
+        help_text="Its final decision is the triage model's (no person reviewed it); cleared when a person decides.",
+    )
     breach_escalated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
@@ -173,6 +177,8 @@ class Case(models.Model):
             models.Index(fields=["due_at"], condition=_IN_QUEUE & Q(breach_escalated_at__isnull=True),
                          name="case_breach_idx"),
             models.Index(fields=["organization", "-id"], name="case_org_idx"),
+            # The console's "auto-closed" filter and the triage report's model figures.
+            models.Index(fields=["organization", "-id"], condition=Q(auto_closed=True), name="case_auto_closed_idx"),
         ]
 
     def __str__(self) -> str:
@@ -233,13 +239,19 @@ class DecisionKind(models.TextChoices):
     REVIEW = "review", "Review"
     APPEAL = "appeal", "Appeal re-review"
     QA = "qa", "QA re-review"
+    MODEL = "model", "Model auto-close"
 
 
 class Decision(models.Model):
+    """A reviewer's decision on a case, or (``kind`` model) the triage model's auto-close: then
+    ``reviewer`` is empty and ``model_version`` and ``model_detail`` (score, thresholds and the
+    routing config in force) say what decided it. Model decisions are never a person's label: SLA,
+    QA and appeal figures per reviewer leave them out, and the triage report does not learn from them."""
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="decisions")
     policy = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="decisions", db_index=False)
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                 db_index=False)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+", db_index=False)
     vendor = models.ForeignKey(Vendor, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                                db_index=False)
     kind = models.CharField(max_length=8, choices=DecisionKind.choices, default=DecisionKind.REVIEW)
@@ -252,6 +264,9 @@ class Decision(models.Model):
     due_at = models.DateTimeField()
     within_sla = models.BooleanField()
     client_key = models.CharField(max_length=64, blank=True)
+    model_version = models.CharField(max_length=200, blank=True, help_text="The model that decided; empty: a person.")
+    model_detail = models.JSONField(default=dict, blank=True,
+                                    help_text="Score, category, thresholds and routing config the model decided by.")
     created_at = models.DateTimeField()
 
     class Meta:
@@ -259,6 +274,12 @@ class Decision(models.Model):
             # A retried decide carries the same key and is recorded once.
             models.UniqueConstraint(fields=["reviewer", "client_key"], condition=~Q(client_key=""),
                                     name="decision_unique_client_key"),
+            # Exactly one of a person and a model made every decision.
+            models.CheckConstraint(
+                condition=(Q(kind="model", reviewer__isnull=True) & ~Q(model_version=""))
+                | (~Q(kind="model") & Q(reviewer__isnull=False, model_version="")),
+                name="decision_by_person_or_model",
+            ),
         ]
         indexes = [
             models.Index(fields=["reviewer", "-created_at"], name="decision_by_reviewer_idx"),
@@ -267,6 +288,10 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"decision {self.pk}: {self.action}"
+
+    @property
+    def by_model(self) -> bool:
+        return self.kind == DecisionKind.MODEL
 
 
 class AppealState(models.TextChoices):
@@ -301,8 +326,9 @@ class QAReview(models.Model):
     qa_case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="qa_review")
     original = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="qa_reviews")
     qa_decision = models.OneToOneField(Decision, on_delete=models.CASCADE, related_name="+")
-    original_reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                          db_index=False)
+    # Empty when the original was the triage model's auto-close.
+    original_reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                          related_name="+", db_index=False)
     vendor = models.ForeignKey(Vendor, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                                db_index=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)

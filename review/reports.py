@@ -27,6 +27,7 @@ from .models import (
     AppealState,
     Case,
     Decision,
+    DecisionKind,
     ExposureDay,
     QAReview,
     ReviewerWellness,
@@ -61,15 +62,16 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def sla_report(*, actor: Actor, since: datetime, until: datetime) -> dict[str, Any]:
-    """Share of decisions made before the case was due, by kind, severity and tier. Admins also get
-    the cases now waiting past their due time."""
+    """Share of people's decisions made before the case was due, by kind, severity and tier. Admins
+    also get the cases now waiting past their due time, and how many cases the triage model closed
+    (an auto-close is instant, so it is counted apart and never lifts SLA compliance)."""
     scope = report_scope(actor)
     decisions = Decision.objects.filter(
         scope.q(org_field="case__organization_id"), created_at__gte=since, created_at__lt=until,
         action__in=FINAL_ACTIONS,
     )
     rows = (
-        decisions.values("kind", "case__severity", "tier")
+        decisions.exclude(kind=DecisionKind.MODEL).values("kind", "case__severity", "tier")
         .annotate(decided=Count("id"), within=Count("id", filter=Q(within_sla=True)))
         .order_by("kind", "-case__severity", "tier")
     )
@@ -91,6 +93,7 @@ def sla_report(*, actor: Actor, since: datetime, until: datetime) -> dict[str, A
             .values("severity", "tier").annotate(n=Count("id")).order_by("-severity", "tier")
         )
         out["open_breached"] = [{"severity": r["severity"], "tier": r["tier"], "cases": r["n"]} for r in breached]
+        out["auto_closed"] = decisions.filter(kind=DecisionKind.MODEL).count()
     return out
 
 
@@ -141,9 +144,11 @@ def wellness_report(*, actor: Actor, day: date | None = None) -> dict[str, Any]:
 def quality_report(*, actor: Actor, since: datetime) -> dict[str, Any]:
     """QA agreement per reviewer (accuracy: the blind re-review took the same action; codes: mean
     overlap of policy codes), Cohen's kappa over all QA pairs, and appeal overturn rates per reviewer
-    and per category."""
+    and per category. The triage model's auto-closes are no reviewer's work: their QA and appeals are
+    reported apart, under ``model`` (admins only)."""
     scope = report_scope(actor)
-    qa = QAReview.objects.filter(scope.q(), created_at__gte=since)
+    all_qa = QAReview.objects.filter(scope.q(), created_at__gte=since)
+    qa = all_qa.exclude(original__kind=DecisionKind.MODEL)
     names = dict(User.objects.filter(organization_id=scope.organization_id).values_list("pk", "username"))
     per_reviewer = [
         {"reviewer": r["original_reviewer_id"], "username": names.get(r["original_reviewer_id"], ""),
@@ -154,10 +159,11 @@ def quality_report(*, actor: Actor, since: datetime) -> dict[str, Any]:
         .order_by("original_reviewer_id")
     ]
     pairs = list(qa.values_list("original__action", "qa_decision__action"))
-    appeals = Appeal.objects.filter(
+    all_appeals = Appeal.objects.filter(
         scope.q(vendor_field="decision__vendor_id", org_field="case__organization_id"),
         resolved_at__gte=since, state__in=[AppealState.UPHELD, AppealState.OVERTURNED],
     )
+    appeals = all_appeals.exclude(decision__kind=DecisionKind.MODEL)
     overturned = Count("id", filter=Q(state=AppealState.OVERTURNED))
     by_reviewer = [
         {"reviewer": r["decision__reviewer_id"], "username": names.get(r["decision__reviewer_id"], ""),
@@ -171,9 +177,21 @@ def quality_report(*, actor: Actor, since: datetime) -> dict[str, Any]:
         for r in appeals.values("case__category").annotate(n=Count("id"), o=overturned).order_by("case__category")
     ]
     agreed = sum(1 for a, b in pairs if a == b)
-    return {
+    out: dict[str, Any] = {
         "since": since, "vendor": scope.vendor_id,
         "qa": {"sampled": len(pairs), "agreed": agreed, "accuracy": share(agreed, len(pairs)),
                "kappa": cohen_kappa(pairs), "reviewers": per_reviewer},
         "appeals": {"by_reviewer": by_reviewer, "by_category": by_category},
     }
+    if scope.vendor_id is None:
+        model_qa = all_qa.filter(original__kind=DecisionKind.MODEL).aggregate(
+            n=Count("id"), agreed=Count("id", filter=Q(action_agrees=True))
+        )
+        model_appeals = all_appeals.filter(decision__kind=DecisionKind.MODEL).aggregate(n=Count("id"), o=overturned)
+        out["model"] = {
+            "qa": {"sampled": model_qa["n"], "agreed": model_qa["agreed"],
+                   "accuracy": share(model_qa["agreed"], model_qa["n"])},
+            "appeals": {"appealed": model_appeals["n"], "overturned": model_appeals["o"],
+                        "overturn_rate": share(model_appeals["o"], model_appeals["n"])},
+        }
+    return out

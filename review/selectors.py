@@ -108,8 +108,11 @@ def case_detail(actor: Actor, case_id: int) -> Case:
     show the decision it re-reviews (blind) until it is decided."""
     decisions = Decision.objects.order_by("id")
     if not actor.is_internal:
-        # Vendor users see only decisions of their own vendor's people and the final outcome.
-        decisions = decisions.filter(Q(vendor_id=actor.vendor_id) | Q(kind=DecisionKind.REVIEW, tier=Tier.L1))
+        # Vendor users see only decisions of their own vendor's people and the final outcome (a
+        # reviewer's at L1, or the model's auto-close).
+        decisions = decisions.filter(
+            Q(vendor_id=actor.vendor_id) | Q(kind__in=(DecisionKind.REVIEW, DecisionKind.MODEL), tier=Tier.L1)
+        )
     qs = cases_visible(actor).prefetch_related(Prefetch("decisions", queryset=decisions), "appeals")
     case = qs.filter(pk=case_id).first()
     if case is None:

@@ -4,12 +4,15 @@ Plain Python, no Django import; ``review.models.CaseState`` holds the same value
 changes ``Case.state`` calls ``check_transition`` first (``review.services.cases.transition``).
 
     open ──claim──► in_review ──decide──► decided ──appeal──► appealed ──claim──► in_review …
-      │                │  ▲                                      │
-      │                │  └──────────────claim───────────────────┤
+      │ │              │  ▲                   ▲                  │
+      │ │              │  └──────────────claim─┼──────────────────┤
+      │ └─────────────auto-close (model)───────┘                  │
       └──escalate──► escalated ◄──escalate / SLA breach───────────┘
 
 ``in_review`` goes back to the state it was claimed from when its reviewer releases it. A lease
 that runs out changes no state: the case stays ``in_review`` and the next claim may take it over.
+``open → decided`` is the triage model's auto-close only (``review.services.auto_close``): people
+decide cases they hold, so their decisions always come from ``in_review``.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ STATES = (OPEN, IN_REVIEW, ESCALATED, DECIDED, APPEALED)
 WAITING = (OPEN, ESCALATED, APPEALED)
 
 TRANSITIONS: dict[str, frozenset[str]] = {
-    OPEN: frozenset({IN_REVIEW, ESCALATED}),
+    OPEN: frozenset({IN_REVIEW, ESCALATED, DECIDED}),  # decided: the model's auto-close
     # claim at the higher tier; escalate again (SLA breach before anyone claimed it)
     ESCALATED: frozenset({IN_REVIEW, ESCALATED}),
     # decide; escalate; release back to where it was claimed from

@@ -354,6 +354,8 @@ class FineTuneJobListApi(generics.ListAPIView[FineTuneJob]):
                 instruction=v.get("instruction") or None, config=v.get("config"),
                 auto_promote_margin=v.get("auto_promote_margin"),
             )
+        except Snapshot.DoesNotExist:  # a field of the body names nothing the user may use: 400, not 404
+            raise exceptions.ValidationError({"snapshot": ["No such snapshot."]}) from None
         except ValueError as e:
             raise exceptions.ValidationError({"detail": [str(e)]}) from None
         return Response(FineTuneJobOut(job).data, status=status.HTTP_202_ACCEPTED)

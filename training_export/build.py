@@ -570,11 +570,41 @@ def erased_in_snapshot(snapshot_id: int) -> int:
     return n
 
 
+def _discard_leftovers(snapshot_id: int) -> None:
+    """Remove what a killed build of this snapshot left in ``tmp/`` (its ``.part`` file, its work folder)."""
+    tmp_dir = snapshot_dir() / "tmp"
+    if not tmp_dir.is_dir():
+        return
+    for path in tmp_dir.glob(f"{snapshot_id}-*"):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
 def run_build(snapshot_id: int, *, now: Callable[[], datetime] = timezone.now) -> Snapshot:
-    """Build a queued (or interrupted) snapshot; a ready one is returned unchanged (idempotent)."""
+    """Build a queued (or interrupted) snapshot; a ready one is returned unchanged (idempotent).
+
+    The build holds the snapshot's run lock (inference/runlocks.py): a second delivery of the same
+    build while one runs returns at once, and a build whose worker died is told apart from a live one.
+    """
+    from inference.runlocks import run_lock
+
     snapshot = Snapshot.objects.select_related("project").get(pk=snapshot_id)
     if snapshot.status == SnapshotStatus.READY:
         return snapshot
+    with run_lock("snapshot", snapshot_id) as mine:
+        if not mine:  # a live worker builds it right now
+            return snapshot
+        snapshot.refresh_from_db()
+        if snapshot.status == SnapshotStatus.READY:
+            return snapshot
+        _discard_leftovers(snapshot_id)
+        return _build(snapshot, now)
+
+
+def _build(snapshot: Snapshot, now: Callable[[], datetime]) -> Snapshot:
+    snapshot_id = snapshot.pk
     Snapshot.objects.filter(pk=snapshot_id).update(status=SnapshotStatus.BUILDING, started_at=now(), error="")
     SnapshotRange.objects.filter(snapshot_id=snapshot_id).delete()  # a previous attempt's lineage
     try:

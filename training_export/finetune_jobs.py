@@ -18,7 +18,7 @@ from .finetune.jobs import request_cancel
 from .finetune.trainer import FineTuneConfig
 from .models import FineTuneJob, Snapshot, SnapshotStatus
 from .selectors import check_export, snapshot_get
-from .tasks import finetune_run
+from .tasks import finetune_run, send_after_commit
 
 
 def finetune_jobs_visible(actor: Actor) -> QuerySet[FineTuneJob]:
@@ -63,7 +63,7 @@ def finetune_job_create(
             config=config or {}, auto_promote_margin=auto_promote_margin, created_by=actor.user,
         )
         if enqueue:
-            transaction.on_commit(lambda: finetune_run.delay(job.pk))
+            send_after_commit(finetune_run, job.pk, "fine-tune job")
     return job
 
 

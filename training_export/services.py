@@ -12,6 +12,7 @@ from django.db.models import ProtectedError
 from annotation.models import Item, Project
 from annotation.schema import SchemaError, parse_schema, validate_labels, validate_spans
 from inference.models import ModelVersion
+from privacy.models import AuditAction
 from workforce.access import AccessDenied, Actor, require_role
 from workforce.models import Role
 
@@ -101,14 +102,14 @@ def snapshot_create(
         if level == TextLevel.RAW:
             audit(
                 actor=actor,
-                action="export.snapshot_raw_text",
+                action=AuditAction.SNAPSHOT_RAW_TEXT,
                 reason=reason,
                 detail={"snapshot_id": snapshot.pk, "project_id": project.pk, "format": fmt},
             )
         if enqueue:
-            from .tasks import build_snapshot
+            from .tasks import build_snapshot, send_after_commit
 
-            transaction.on_commit(lambda: build_snapshot.delay(snapshot.pk))
+            send_after_commit(build_snapshot, snapshot.pk, "snapshot")
     return snapshot
 
 
@@ -178,7 +179,7 @@ def erase_item(*, item: Item, actor: Actor, reason: str) -> Erasure:
         raise ErasureBlocked("The item is referenced by a moderation case; close it there first.") from e
     audit(
         actor=actor,
-        action="export.item_erased",
+        action=AuditAction.ITEM_ERASED,
         reason=reason,
         item_ids=[item_id],
         detail={"snapshots": snapshot_ids, "model_versions": version_ids},

@@ -16,6 +16,7 @@ from .access import Actor, actor_for, require_role, users_visible, vendors_visib
 from .apiviews import ActorScopedMixin
 from .models import ApiToken, Role, User, Vendor
 from .services import ALL_SCOPES, token_create, token_revoke, vendor_create
+from .throttles import TokenCreateThrottle
 
 
 class VendorOut(serializers.ModelSerializer[Vendor]):
@@ -25,7 +26,7 @@ class VendorOut(serializers.ModelSerializer[Vendor]):
 
 
 class UserOut(serializers.ModelSerializer[User]):
-    vendor = serializers.CharField(source="vendor.name", default=None, read_only=True)
+    vendor = serializers.CharField(source="vendor.name", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = User
@@ -92,6 +93,7 @@ class TokenOut(serializers.ModelSerializer[ApiToken]):
 class TokenListApi(ActorScopedMixin[ApiToken], generics.ListCreateAPIView[ApiToken]):
     serializer_class = TokenOut
     model = ApiToken
+    throttle_classes = [*generics.ListCreateAPIView.throttle_classes, TokenCreateThrottle]
 
     class InputSerializer(serializers.Serializer[Any]):
         name = serializers.CharField(max_length=100)

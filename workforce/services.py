@@ -6,7 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .access import AccessDenied, Actor, require_role
@@ -27,14 +28,18 @@ def vendor_create(
     rate_per_hour: Decimal = Decimal("0"),
 ) -> Vendor:
     require_role(actor, Role.ADMIN)
-    return Vendor.objects.create(
-        organization_id=actor.organization_id,
-        name=name,
-        country=country.upper(),
-        clearance=clearance,
-        rate_per_task=rate_per_task,
-        rate_per_hour=rate_per_hour,
-    )
+    try:
+        with transaction.atomic():  # a savepoint: the name's uniqueness is the database's to decide
+            return Vendor.objects.create(
+                organization_id=actor.organization_id,
+                name=name,
+                country=country.upper(),
+                clearance=clearance,
+                rate_per_task=rate_per_task,
+                rate_per_hour=rate_per_hour,
+            )
+    except IntegrityError:
+        raise ValidationError({"name": f"a vendor named {name!r} already exists"}) from None
 
 
 @transaction.atomic

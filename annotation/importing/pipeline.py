@@ -44,10 +44,15 @@ class ErrorLog:
     def add(self, line: int | None, field_name: str | None, message: str) -> None:
         self.count += 1
         if len(self.entries) < self.limit:
-            entry: dict[str, Any] = {"line": line, "message": message}
+            entry: dict[str, Any] = {"line": line, "message": _storable(message)}
             if field_name:
-                entry["field"] = field_name
+                entry["field"] = _storable(field_name)
             self.entries.append(entry)
+
+
+def _storable(text: str) -> str:
+    """An error quotes the input: NUL and lone surrogates, which jsonb refuses, become escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 class Validator:
@@ -102,9 +107,11 @@ def run_import(job_id: int) -> ImportJob:
     project = job.project
     _progress(job, stage="parse", rows_seen=0)
     errors = ErrorLog(limit=settings.QUORUM["IMPORT_MAX_ERRORS"])
+    images = media.staging_dir(job.pk)
+    media.discard(images)  # a crashed attempt's leftovers
     try:
         labelset = parse_schema(project.kind, project.label_schema)
-        _stage_file(job, project, labelset, errors)
+        _stage_file(job, project, labelset, errors, images)
         _progress(job, stage="validate")
         for ext, lines in store.duplicate_ids(job.pk, errors.limit):
             joined = ", ".join(str(n) for n in lines)
@@ -112,6 +119,7 @@ def run_import(job_id: int) -> ImportJob:
         if errors.count:
             return _fail(job, errors)
         _progress(job, stage="store")
+        media.publish(images)  # before the items that name them commit
         with transaction.atomic():
             created, updated, skipped = store.merge_stage(job.pk, project.pk)
             job.created_count, job.updated_count, job.skipped_count = created, updated, skipped
@@ -131,11 +139,12 @@ def run_import(job_id: int) -> ImportJob:
         return _fail(job, errors)
     finally:
         store.drop_stage(job.pk)
+        media.discard(images)  # a failed import stores no image
         _cleanup(job)
     return job
 
 
-def _stage_file(job: ImportJob, project: Project, labelset: LabelSet, errors: ErrorLog) -> None:
+def _stage_file(job: ImportJob, project: Project, labelset: LabelSet, errors: ErrorLog, images: Path) -> None:
     """Parse, validate and redact every record and stage the valid ones (even after an error, so
     that duplicate ids are found too); nothing reaches items from here."""
     validate = Validator(project, labelset)
@@ -154,7 +163,7 @@ def _stage_file(job: ImportJob, project: Project, labelset: LabelSet, errors: Er
             try:
                 row, vendor_id = validate(record, line)
                 if row.media:  # an image is processed (metadata, faces) before anything is stored
-                    row.media = media.ingest(row.media)
+                    row.media = media.ingest(row.media, staging=images)
             except SchemaError as e:
                 errors.add(line, e.field, e.message)
                 continue

@@ -11,6 +11,7 @@ schema), ``gold`` (bool: the reference is the gold answer), ``pinned_vendor`` (v
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,8 @@ DEFAULT_PURPOSES = ("annotation", "model_training", "evaluation")
 MAX_TEXT = 1_000_000
 MAX_DATA_URI = 34 * 1024 * 1024  # base64 of the 25 MiB image limit (annotation.media)
 MAX_EXTERNAL_ID = 255
+MAX_DEPTH = 32  # of nested objects and lists in a record (metadata, spans)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f", ""}
 
@@ -87,11 +90,68 @@ def _str(record: dict[str, Any], field: str, max_len: int) -> str:
     return value
 
 
+def check_storable(record: dict[str, Any]) -> None:
+    """Refuse what PostgreSQL cannot store or orjson cannot hash, naming where it is: a NUL
+    character, a lone surrogate (valid JSON escapes, not Unicode), nesting deeper than MAX_DEPTH."""
+    if _clean(record, 0):  # the common case, without building a path for every value
+        return
+    stack: list[tuple[str, Any, int]] = [(str(k), v, 1) for k, v in record.items()]
+    for key in record:
+        _check_string(key, str(key))
+    while stack:
+        where, value, depth = stack.pop()
+        if isinstance(value, str):
+            _check_string(value, where)
+        elif isinstance(value, (dict, list)):
+            if depth >= MAX_DEPTH:
+                raise RecordError(where.split(".")[0], f"nested deeper than {MAX_DEPTH} levels")
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    _check_string(k, f"{where}.{k}")
+                    stack.append((f"{where}.{k}", v, depth + 1))
+            else:
+                stack.extend((f"{where}[{i}]", v, depth + 1) for i, v in enumerate(value))
+
+
+def _clean(value: Any, depth: int) -> bool:
+    if isinstance(value, str):
+        if "\x00" in value:
+            return False
+        if value.isascii():
+            return True
+        try:
+            value.encode("utf-8")  # fails exactly on lone surrogates; faster than a search
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        if depth >= MAX_DEPTH:
+            return False
+        for k, v in value.items():
+            if not (_clean(k, depth) and _clean(v, depth + 1)):
+                return False
+    elif isinstance(value, list):
+        if depth >= MAX_DEPTH:
+            return False
+        for v in value:
+            if not _clean(v, depth + 1):
+                return False
+    return True
+
+
+def _check_string(value: str, where: str) -> None:
+    if "\x00" in value:
+        raise RecordError(where, "contains a NUL character")
+    if not value.isascii() and _SURROGATE.search(value):
+        raise RecordError(where, "contains a lone surrogate (\\ud800-\\udfff), which is not Unicode text")
+
+
 def build_row(record: dict[str, Any], line: int, labelset: LabelSet) -> Row:
     """Validate ``record``; raise RecordError naming the field."""
     unknown = record.keys() - KNOWN_FIELDS
     if unknown:
         raise RecordError(sorted(unknown)[0], "unknown field")
+    check_storable(record)
     ext = record.get("external_id", record.get("id"))
     if ext is None or ext == "":
         raise RecordError("external_id", "missing")

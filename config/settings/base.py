@@ -29,7 +29,7 @@ CSRF_TRUSTED_ORIGINS = [
 
 INSTALLED_APPS = [
     "workforce",  # first: its ready() prepares typing helpers the admin and API modules use
-    "django.contrib.admin",
+    "config.security.QuorumAdminConfig",  # django.contrib.admin for platform operators only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CSP, Permissions-Policy & co. on every response, static files (WhiteNoise) included.
+    "config.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -110,6 +112,10 @@ if QUORUM_MODE == "services":
     # never reused and pile up ("too many clients"). A psycopg pool hands them back after each request.
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # With a pool, CONN_HEALTH_CHECKS makes the pool check a connection as it is taken out: one
+        # that died idle (PostgreSQL restarted) is replaced instead of failing the request that got
+        # it (tests/reliability/test_faults_postgres.py).
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,
             "max_size": int(os.environ.get("QUORUM_DB_POOL_MAX", "8")),
@@ -139,12 +145,17 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ROUTES = {
+    "inference.tasks.recover_prelabel": {"queue": "default"},  # exact names win over the patterns
     "inference.tasks.*": {"queue": "inference"},
     "training_export.tasks.finetune_*": {"queue": "training"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "recover-imports": {"task": "annotation.tasks.recover_imports", "schedule": 300.0},
+    # Snapshots and fine-tunes whose worker died, or whose message was lost (broker down at request time).
+    "recover-export-jobs": {"task": "training_export.tasks.recover_jobs", "schedule": 60.0},
+    # Pre-labeling that a dead inference worker left unfinished.
+    "recover-prelabel": {"task": "inference.tasks.recover_prelabel", "schedule": 300.0},
     # Agreement and SLA rollups fold in batches (submissions only mark what changed).
     "quality-fold-agreement": {"task": "quality.tasks.fold_agreement", "schedule": 30.0},
     "quality-fold-sla": {"task": "quality.tasks.fold_sla", "schedule": 60.0},
@@ -153,7 +164,9 @@ CELERY_BEAT_SCHEDULE = {
 if REDIS_URL:
     CACHES: dict[str, Any] = {
         # One Redis client per process (config/cache.py): the stock backend reconnects per request under ASGI.
-        "default": {"BACKEND": "config.cache.SharedRedisCache", "LOCATION": REDIS_URL}
+        "default": {"BACKEND": "config.cache.SharedRedisCache", "LOCATION": REDIS_URL,
+                    # A Redis that hangs costs a request two seconds, not forever (config/cache.py).
+                    "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}
     }
     CELERY_BROKER_URL = REDIS_URL
     # A key prefix keeps several deployments (or test runs) on one Redis apart.
@@ -192,6 +205,12 @@ REST_FRAMEWORK: dict[str, Any] = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "workforce.apiviews.QuorumAutoSchema",
+    # JSON bodies: size-capped (DATA_UPLOAD_MAX_MEMORY_SIZE) and depth-safe (config/api.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "config.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -201,7 +220,10 @@ REST_FRAMEWORK: dict[str, Any] = {
         "anon": os.environ.get("QUORUM_THROTTLE_ANON", "60/min"),
         "user": os.environ.get("QUORUM_THROTTLE_USER", "20000/min"),
         "login": os.environ.get("QUORUM_THROTTLE_LOGIN", "20/min"),
+        "token": os.environ.get("QUORUM_THROTTLE_TOKEN", "20/hour"),
     },
+    # Proxies in front of the web servers that append to X-Forwarded-For (0: use the peer address).
+    "NUM_PROXIES": int(os.environ.get("QUORUM_NUM_PROXIES", "0")),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Quorum API",
@@ -217,6 +239,8 @@ QUORUM: dict[str, Any] = {
     "IMPORT_MAX_ERRORS": int(os.environ.get("QUORUM_IMPORT_MAX_ERRORS", "100")),
     "IMPORT_BATCH_ROWS": int(os.environ.get("QUORUM_IMPORT_BATCH_ROWS", "5000")),
     "IMPORT_UPLOAD_DIR": VAR_DIR / "imports",
+    # The largest file an import upload may be (a larger one is imported from a path, by manage.py).
+    "IMPORT_MAX_BYTES": int(os.environ.get("QUORUM_IMPORT_MAX_BYTES", str(4 * 1024**3))),
     "TOKEN_DEFAULT_DAYS": int(os.environ.get("QUORUM_TOKEN_DEFAULT_DAYS", "90")),
     "DEFAULT_LEASE_SECONDS": int(os.environ.get("QUORUM_LEASE_SECONDS", "300")),
     "MODEL_DIR": Path(os.environ.get("QUORUM_MODEL_DIR", VAR_DIR / "models")),
@@ -234,15 +258,51 @@ QUORUM: dict[str, Any] = {
     "MEDIA_IMPORT_DIR": Path(os.environ.get("QUORUM_MEDIA_IMPORT_DIR", VAR_DIR / "media-import")),
     # How long a reveal of raw content lasts.
     "REVEAL_MINUTES": int(os.environ.get("QUORUM_REVEAL_MINUTES", "10")),
+    # A running fine-tune job touches its heartbeat this often; one silent for JOB_STALE_SECONDS lost its
+    # worker and is re-queued (training_export/recovery.py), as is a queued job whose message never came.
+    "JOB_HEARTBEAT_SECONDS": float(os.environ.get("QUORUM_JOB_HEARTBEAT_SECONDS", "15")),
+    "JOB_STALE_SECONDS": float(os.environ.get("QUORUM_JOB_STALE_SECONDS", "120")),
 }
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "filters": {"canary": {"()": "privacy.canaries.CanaryLogFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["canary"]}},
+    "filters": {
+        "canary": {"()": "privacy.canaries.CanaryLogFilter"},
+        "secrets": {"()": "config.security.SecretRedactingFilter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["secrets", "canary"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("QUORUM_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 WHITENOISE_USE_FINDERS = True
+
+# --- security: headers, cookies, sessions (config/security.py; production.py adds HTTPS-only) -----------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = int(os.environ.get("QUORUM_SESSION_HOURS", "12")) * 3600
+CSRF_COOKIE_SAMESITE = "Lax"  # read by the pages' scripts (X-CSRFToken), so not HttpOnly
+QUORUM_CSP: dict[str, str] = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data: blob:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "media-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+QUORUM_PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=(), "
+    "accelerometer=(), gyroscope=(), magnetometer=()"
+)

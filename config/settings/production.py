@@ -17,3 +17,5 @@ SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+# HTTPS only: websockets too, and no plain-HTTP subresource on an HTTPS page.
+QUORUM_CSP = {**QUORUM_CSP, "upgrade-insecure-requests": ""}  # noqa: F405

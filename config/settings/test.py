@@ -7,6 +7,10 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("QUORUM_TEST_DB", f"test_quorum_{os.getpid()}")
 # Workers started by tests share this run's broker keys and nothing else's.
 os.environ.setdefault("QUORUM_BROKER_PREFIX", os.environ["QUORUM_TEST_DB"] + ":")
+# Sign-in and token-creation limits are relaxed for the suite (servers it starts inherit them); the
+# tests of the limits set low rates themselves (tests/reliability/test_hygiene.py).
+os.environ.setdefault("QUORUM_THROTTLE_LOGIN", "10000/min")
+os.environ.setdefault("QUORUM_THROTTLE_TOKEN", "10000/min")
 
 from .base import *  # noqa: F403
 

@@ -33,9 +33,10 @@ from ..models import (
     Tier,
 )
 from ..selectors import reviewer_tier
-from ..state import APPEALED, DECIDED, ESCALATED, IN_REVIEW, OPEN
+from ..state import DECIDED, ESCALATED, IN_REVIEW, OPEN
+from .auto_close import auto_close_contested
 from .errors import AppealRefused, EscalationRefused, InvalidDecision, NotHeld
-from .lifecycle import record, schedule, transition
+from .lifecycle import appeal_open, record, schedule, transition
 from .policy import policy_categories, policy_default, review_settings_get
 from .qa import qa_case_create, qa_record, qa_sampled
 from .webhooks import delivery_create_for_decision
@@ -248,7 +249,8 @@ def _decide(actor: Actor, case_id: int, action: str, policy_codes: Iterable[str]
         transition(case, DECIDED, kind="decided", actor_id=actor.user.pk, now=now, decision=decision.pk)
         case.final_action = action
         case.decided_at = case.decided_at or now
-        fields += ["final_action", "decided_at"]
+        case.auto_closed = False  # a person's decision now stands, over any auto-close before it
+        fields += ["final_action", "decided_at", "auto_closed"]
     else:
         transition(case, ESCALATED, kind="escalated", actor_id=actor.user.pk, now=now, decision=decision.pk,
                    to_tier=case.tier + 1)
@@ -261,7 +263,8 @@ def _decide(actor: Actor, case_id: int, action: str, policy_codes: Iterable[str]
         appeal.resolution, appeal.resolved_at = decision, now
         appeal.save(update_fields=["state", "resolution", "resolved_at"])
     if final and kind == DecisionKind.QA:
-        qa_record(qa_case=case, qa_decision=decision, now=now)
+        review = qa_record(qa_case=case, qa_decision=decision, now=now)
+        auto_close_contested(review=review, actor_id=actor.user.pk, now=now)
     if final and kind == DecisionKind.REVIEW:
         review_settings = review_settings_get(organization_id=case.organization_id)
         if qa_sampled(decision_id=decision.pk, rate=review_settings.qa_sample_rate):
@@ -340,15 +343,10 @@ def case_appeal(*, actor: Actor, case_id: int, reason: str = "") -> Appeal:
     if case is None:
         raise Case.DoesNotExist("No such case.")
     decision = check_appeal(actor=actor, case=case)
-    now = timezone.now()
-    transition(case, APPEALED, kind="appealed", actor_id=actor.user.pk, now=now, decision=decision.pk)
-    case.excluded_reviewer_id = decision.reviewer_id
-    case.tier = max(case.tier, decision.tier)
-    case.breach_escalated_at = None
-    schedule(case, start=now, policy=policy_default(organization_id=case.organization_id))
-    case.save()
-    appeal = Appeal.objects.create(case=case, decision=decision, requested_by=actor.user, reason=reason[:MAX_TEXT],
-                                   created_at=now)
+    appeal = appeal_open(
+        case, decision=decision, policy=policy_default(organization_id=case.organization_id), actor_id=actor.user.pk,
+        requested_by_id=actor.user.pk, reason=reason[:MAX_TEXT], now=timezone.now(),
+    )
     publish_case_event(case, "appealed")
     return appeal
 

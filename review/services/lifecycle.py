@@ -8,8 +8,8 @@ from typing import Any
 from django.db import transaction
 
 from ..conf import review_setting
-from ..models import Case, CaseEvent, PolicyVersion
-from ..state import check_transition
+from ..models import Appeal, Case, CaseEvent, Decision, PolicyVersion
+from ..state import APPEALED, check_transition
 from ..urgency import sla_due, urgency_key
 
 
@@ -41,3 +41,19 @@ def schedule(case: Case, *, start: datetime, policy: PolicyVersion, sla_minutes:
     case.urgency_key = urgency_key(
         due_at=case.due_at, severity=case.severity, tau_seconds=float(review_setting("REVIEW_URGENCY_TAU_SECONDS"))
     )
+
+
+def appeal_open(
+    case: Case, *, decision: Decision, policy: PolicyVersion, actor_id: int | None, requested_by_id: int | None,
+    reason: str, now: datetime, **detail: Any
+) -> Appeal:
+    """Put a decided case (locked by the caller) back into the queue to re-review ``decision``: at
+    the decision's tier or higher, with a fresh SLA, never served to the person who made it."""
+    transition(case, APPEALED, kind="appealed", actor_id=actor_id, now=now, decision=decision.pk, **detail)
+    case.excluded_reviewer_id = decision.reviewer_id
+    case.tier = max(case.tier, decision.tier)
+    case.breach_escalated_at = None
+    schedule(case, start=now, policy=policy)
+    case.save()
+    return Appeal.objects.create(case=case, decision=decision, requested_by_id=requested_by_id, reason=reason,
+                                 created_at=now)

@@ -26,6 +26,7 @@ from ..models import (
     Appeal,
     Case,
     Decision,
+    DecisionKind,
     DeliveryStatus,
     WebhookDelivery,
     WebhookEndpoint,
@@ -106,6 +107,8 @@ def decision_payload(decision: Decision, case: Case, appeal: Appeal | None) -> d
             "id": decision.pk, "action": decision.action, "final": decision.action in FINAL_ACTIONS,
             "policy_codes": decision.policy_codes, "policy_version": decision.policy.version,
             "kind": decision.kind, "tier": decision.tier, "created_at": decision.created_at.isoformat(),
+            # Made by automated means (the triage model's auto-close), as statements of reasons must say.
+            "automated": decision.kind == DecisionKind.MODEL,
         },
         "case": {
             "id": case.pk, "source": case.source, "category": case.category, "severity": case.severity,

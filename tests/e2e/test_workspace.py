@@ -26,7 +26,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connections
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from annotation.models import Annotation, Item, Project, Skip
 from annotation.services import project_pause
@@ -114,6 +116,29 @@ class Shots:
         return path
 
 
+def csp_safe_wait(page: Page) -> Any:
+    """``page.wait_for_function`` for pages whose Content-Security-Policy has no 'unsafe-eval': Playwright's
+    own one evaluates its predicate with eval inside the page, which the policy refuses. This polls through
+    ``page.evaluate`` (the DevTools protocol, which the policy does not govern) instead."""
+
+    def wait(expression: str, *, arg: Any = None, timeout: float | None = None, polling: Any = None) -> Any:
+        deadline = time.monotonic() + (STEP_MS if timeout is None else timeout) / 1000
+        while True:
+            try:
+                value = page.evaluate(expression, arg)
+            except PlaywrightError as e:  # a navigation replaced the page's context: ask again
+                if "context was destroyed" not in str(e) and "navigat" not in str(e):
+                    raise
+                value = None
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise PlaywrightTimeoutError(f"waited {STEP_MS if timeout is None else timeout} ms for {expression}")
+            page.wait_for_timeout(50)
+
+    return wait
+
+
 @contextmanager
 def browser_page(shots: Shots) -> Iterator[Page]:
     if not Path(CHROMIUM).exists():
@@ -126,6 +151,7 @@ def browser_page(shots: Shots) -> Iterator[Page]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1360, "height": 900})
         page.set_default_timeout(STEP_MS)
+        page.wait_for_function = csp_safe_wait(page)  # type: ignore[method-assign]
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         try:

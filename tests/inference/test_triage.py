@@ -290,6 +290,8 @@ def test_admins_set_thresholds_and_others_may_not(world, project) -> None:
         "auto_close_below": 0.1,
         "escalate_above": 0.9,
         "severity_thresholds": {"4": 0.97, "3": 0.8, "2": 0.6},
+        "auto_close": False,  # recorded only, until an admin turns it on
+        "auto_close_qa_rate": 0.1,
     }
     assert world.client("reviewer").get(url).json()["escalate_above"] == 0.9
     bad = world.client("admin").put(url, {"auto_close_below": 0.5, "escalate_above": 0.4}, format="json")

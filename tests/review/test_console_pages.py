@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from django.test import Client
@@ -43,7 +44,9 @@ def test_reviewers_get_the_console_with_its_keys_and_policy(world, project):
         for key in ("A", "R", "G", "E", "Enter", "N", "L", "V", "C", "Esc"):
             assert f"<kbd>{key}</kbd>" in html
         assert "frontend/console.js" in html and "every reveal is audited" in html
-        assert "filter: blur(" in html and "grayscale(1)" in html  # media blurred until revealed
+        assert "frontend/console.css" in html  # a static file: the Content-Security-Policy allows no inline style
+        css = (Path(__file__).resolve().parents[2] / "frontend/static/frontend/console.css").read_text()
+        assert "filter: blur(" in css and "grayscale(1)" in css  # media blurred until revealed
         assert RAW not in html and REDACTED not in html  # content comes only through the claim API
 
 

@@ -18,7 +18,7 @@ from review.state import IllegalTransition, check_transition
 from tests.review.support import actor, open_case
 
 ALLOWED = {
-    ("open", "in_review"), ("open", "escalated"),
+    ("open", "in_review"), ("open", "escalated"), ("open", "decided"),  # decided: the model's auto-close
     ("escalated", "in_review"), ("escalated", "escalated"),
     ("in_review", "decided"), ("in_review", "escalated"), ("in_review", "open"), ("in_review", "appealed"),
     ("decided", "appealed"),

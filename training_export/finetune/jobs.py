@@ -4,20 +4,27 @@ cancel and resume. Called by the Celery task on the ``training`` queue; takes an
 Progress goes to the job row (step, loss, ETA, heartbeat) and, after each write, to the Channels
 group ``finetune.<id>``. A job whose ``cancel_requested`` is set stops at the next step with its
 checkpoint saved. A worker that dies mid-run leaves the row ``running`` and the checkpoint in the
-job's work folder; the redelivered message (``acks_late``) resumes from it.
+job's work folder. While a run is alive a thread touches ``heartbeat_at`` every
+``QUORUM["JOB_HEARTBEAT_SECONDS"]`` (model loading, writing and evaluating included); a row whose
+heartbeat is older than ``JOB_STALE_SECONDS`` lost its worker: ``training_export/recovery.py``
+re-queues it and the next run resumes from the checkpoint. A run only starts by claiming the row
+(queued, or running with a stale heartbeat), so a redelivered message never runs a job twice at once.
 """
 
 from __future__ import annotations
 
 import gzip
 import logging
+import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from django.apps import apps
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from inference.store import model_dir
@@ -74,18 +81,69 @@ def read_snapshot(snapshot: Any, labels: list[str]) -> tuple[list[Record], list[
     return train, test
 
 
+def stale_after() -> timedelta:
+    return timedelta(seconds=float(settings.QUORUM["JOB_STALE_SECONDS"]))
+
+
+def claim(job_id: int) -> bool:
+    """Take the job to run: queued, or running with a heartbeat gone stale (its worker died). One
+    conditional UPDATE, so of two deliveries of one job only one runs it."""
+    Job = _job_model()  # noqa: N806
+    now = timezone.now()
+    dead = Q(status=RUNNING) & (Q(heartbeat_at__lt=now - stale_after()) | Q(heartbeat_at__isnull=True))
+    taken = Job.objects.filter(Q(pk=job_id) & (Q(status=QUEUED) | dead)).update(status=RUNNING, heartbeat_at=now)
+    if taken:
+        Job.objects.filter(pk=job_id, started_at__isnull=True).update(started_at=now)
+    return bool(taken)
+
+
+class Heartbeat:
+    """Touches the running job's ``heartbeat_at`` from a thread (own connection) until stopped."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.interval = float(settings.QUORUM["JOB_HEARTBEAT_SECONDS"])
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"finetune-heartbeat-{job_id}", daemon=True)
+
+    def _run(self) -> None:
+        Job = _job_model()  # noqa: N806
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    Job.objects.filter(pk=self.job_id, status=RUNNING).update(heartbeat_at=timezone.now())
+                except Exception:  # a database blip: the next beat tries again
+                    log.warning("heartbeat of fine-tune job %s failed", self.job_id, exc_info=True)
+                    connection.close()
+        finally:
+            connection.close()  # this thread's own connection
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
 def run_job(job_id: int) -> str:
-    """Run (or resume) a fine-tuning job to its end; returns the final status. Safe to call twice."""
+    """Run (or resume) a fine-tuning job to its end; returns the final status. Safe to call twice:
+    a job that is done, or running in a live worker, is left alone."""
+    Job = _job_model()  # noqa: N806 - a model class
+    if not claim(job_id):
+        return str(Job.objects.values_list("status", flat=True).get(pk=job_id))
+    with Heartbeat(job_id):
+        return _run_claimed(job_id)
+
+
+def _run_claimed(job_id: int) -> str:
+    from inference.models import ModelVersion
+
     from .service import finetune_version
 
     Job = _job_model()  # noqa: N806 - a model class
-    with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job_id)
-        if job.status in DONE:
-            return str(job.status)
-        job.status, job.started_at = RUNNING, job.started_at or timezone.now()
-        job.save(update_fields=["status", "started_at"])
-    from inference.models import ModelVersion
+    job = Job.objects.get(pk=job_id)
 
     done = ModelVersion.objects.filter(name=job.name, produced_by_job=f"finetune:{job_id}").first()
     if done is not None:  # the worker died after registering: finish the bookkeeping only
@@ -96,6 +154,8 @@ def run_job(job_id: int) -> str:
     history: list[list[float]] = list(job.loss_history or [])  # resumed jobs keep their curve
 
     def on_progress(step: int, total: int, loss: float, eta: float) -> None:
+        while history and history[-1][0] >= step:  # steps a dead run did after its last checkpoint
+            history.pop()
         history.append([step, round(loss, 5)])
         Job.objects.filter(pk=job_id).update(
             step=step, total_steps=total, loss=loss, eta_seconds=round(eta, 1), heartbeat_at=timezone.now(),

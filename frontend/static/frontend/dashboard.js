@@ -195,7 +195,7 @@
         li.textContent = `${n.created_at.slice(0, 16).replace("T", " ")} · ${n.message}`;
         list.appendChild(li);
       }
-      if (!data.results.length) list.innerHTML = `<li class="muted" style="border:0;background:none">No notices.</li>`;
+      if (!data.results.length) list.innerHTML = `<li class="muted empty">No notices.</li>`;
     } catch {
       /* leave as is */
     }
