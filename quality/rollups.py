@@ -20,6 +20,10 @@ from annotation.models import Project
 from .metrics import HIST_BUCKETS
 from .models import AnnotatorDay, SubmissionRecord, VendorDay
 
+# Rows per vendor and day (VendorDay.shard): submissions of different annotators of one vendor
+# rarely wait on each other's row lock.
+VENDOR_SHARDS = 8
+
 COUNTERS = ("submitted", "gold_seen", "gold_correct", "handling_ms", "rejected", "rejected_ms")
 
 
@@ -36,6 +40,7 @@ _CASTS = {
     "annotator_id": "bigint",
     "vendor_key": "bigint",
     "vendor_id": "bigint",
+    "shard": "smallint",
     "day": "date",
     "submitted": "int",
     "gold_seen": "int",
@@ -112,8 +117,8 @@ def _pg_write(params: dict[str, Any], record: dict[str, Any] | None, mark_item: 
     ven = _upsert(
         "v",
         "quality_vendorday",
-        ["organization_id", "project_id", "vendor_id", "vendor_key", *counters],
-        ("project_id", "vendor_key"),
+        ["organization_id", "project_id", "vendor_id", "vendor_key", "shard", *counters],
+        ("project_id", "vendor_key", "shard"),
         record is not None,
     )
     if record is not None:
@@ -192,6 +197,7 @@ def bump(
             "annotator_id": annotator_id,
             "vendor_key": vendor_key,
             "vendor_id": vendor_id,
+            "shard": annotator_id % VENDOR_SHARDS,
             "day": day,
             "bucket": bucket,
             "bsign": bsign,
@@ -210,7 +216,10 @@ def bump(
         "annotator_id": annotator_id,
         "vendor_key": vendor_key,
     }
-    ven_keys = {"organization_id": org_id, "project_id": project_id, "vendor_key": vendor_key, "vendor_id": vendor_id}
+    ven_keys = {
+        "organization_id": org_id, "project_id": project_id, "vendor_key": vendor_key, "vendor_id": vendor_id,
+        "shard": annotator_id % VENDOR_SHARDS,
+    }
     _portable_bump(AnnotatorDay, ann_keys, ("project_id", "annotator_id"), day, incs, bucket, bsign)
-    _portable_bump(VendorDay, ven_keys, ("project_id", "vendor_key"), day, incs, bucket, bsign)
+    _portable_bump(VendorDay, ven_keys, ("project_id", "vendor_key", "shard"), day, incs, bucket, bsign)
     return True

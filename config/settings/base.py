@@ -194,8 +194,8 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_SCHEMA_CLASS": "workforce.apiviews.QuorumAutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "config.throttling.AnonWindowThrottle",
+        "config.throttling.UserWindowThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("QUORUM_THROTTLE_ANON", "60/min"),
@@ -234,6 +234,12 @@ QUORUM: dict[str, Any] = {
     "MEDIA_IMPORT_DIR": Path(os.environ.get("QUORUM_MEDIA_IMPORT_DIR", VAR_DIR / "media-import")),
     # How long a reveal of raw content lasts.
     "REVEAL_MINUTES": int(os.environ.get("QUORUM_REVEAL_MINUTES", "10")),
+    # Threads per web process that run Django's request handling (config.http_bridge); each may hold
+    # a database connection while it works, so keep it at or below the pool's max size.
+    # How long a web process keeps an API token's row (and user) after reading it; a revocation made
+    # in another process takes effect within this time (workforce.authentication).
+    "TOKEN_CACHE_SECONDS": float(os.environ.get("QUORUM_TOKEN_CACHE_SECONDS", "5")),
+    "HTTP_THREADS": int(os.environ.get("QUORUM_HTTP_THREADS", "8")),
 }
 
 LOGGING = {
