@@ -15,10 +15,11 @@ connection pool of the services settings takes it back when the request finishes
 from __future__ import annotations
 
 import asyncio
+import queue
 import sys
 import tempfile
+import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
 Scope = MutableMapping[str, Any]
@@ -126,12 +127,59 @@ class _Call:
             close()  # Django's request_finished: the database connection goes back to the pool
 
 
+def _resolve(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+class Workers:
+    """A fixed set of threads that run functions for an event loop. Leaner than ``run_in_executor``
+    (no concurrent future chained to an asyncio one): one queue put, one ``call_soon_threadsafe``."""
+
+    def __init__(self, threads: int) -> None:
+        self.size = threads
+        self.queue: queue.SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], Callable[[], Any]]] = (
+            queue.SimpleQueue()
+        )
+        self.started = False
+        self.lock = threading.Lock()
+
+    def run(self, fn: Callable[[], Any]) -> asyncio.Future[Any]:
+        if not self.started:
+            self._start()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self.queue.put((loop, future, fn))
+        return future
+
+    def _start(self) -> None:
+        with self.lock:  # started lazily: in the process (and after the fork) that serves
+            if not self.started:
+                for i in range(self.size):
+                    threading.Thread(target=self._work, name=f"http-{i}", daemon=True).start()
+                self.started = True
+
+    def _work(self) -> None:
+        while True:
+            loop, future, fn = self.queue.get()
+            try:
+                result = fn()
+            except BaseException as e:
+                loop.call_soon_threadsafe(_resolve, future, None, e)
+            else:
+                loop.call_soon_threadsafe(_resolve, future, result, None)
+
+
 class HttpBridge:
-    """ASGI application for ``http`` scopes that runs a WSGI application on a thread pool."""
+    """ASGI application for ``http`` scopes that runs a WSGI application on a few threads."""
 
     def __init__(self, app: WsgiApp, *, threads: int) -> None:
         self.app = app
-        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
+        self.workers = Workers(threads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -141,23 +189,23 @@ class HttpBridge:
             body = await read_body(receive)
         except ClientDisconnected:
             return
-        loop = asyncio.get_running_loop()
         call = _Call(self.app, wsgi_environ(scope, body))
+        run = self.workers.run
         try:
-            content = await loop.run_in_executor(self.pool, call.begin)
+            content = await run(call.begin)
             await send({"type": "http.response.start", "status": call.status, "headers": call.headers})
             if content is not None:
                 await send({"type": "http.response.body", "body": content})
                 return
             try:
                 while True:
-                    chunk = await loop.run_in_executor(self.pool, call.next_chunk)
+                    chunk = await run(call.next_chunk)
                     if chunk is _DONE:
                         break
                     await send({"type": "http.response.body", "body": bytes(chunk), "more_body": True})
                 await send({"type": "http.response.body", "body": b""})
             finally:
-                await loop.run_in_executor(self.pool, call.close)
+                await run(call.close)
         finally:
             body.close()
 
