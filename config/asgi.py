@@ -1,27 +1,29 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels (session auth)."""
+"""ASGI entry point: HTTP through Django on a thread pool (config.http_bridge), websockets through
+Channels (session auth)."""
 
 from __future__ import annotations
 
 import logging
 import os
 
-from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-django_asgi = get_asgi_application()
+django_wsgi = get_wsgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from config.http_bridge import HttpBridge  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 
 logging.getLogger("quorum").info("Quorum starting in %s mode", settings.QUORUM["MODE"])
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi,
+        "http": HttpBridge(django_wsgi, threads=settings.QUORUM["HTTP_THREADS"]),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

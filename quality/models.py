@@ -138,9 +138,15 @@ class VendorDay(_DayCounters):
         Vendor, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
     )
     vendor_key = models.BigIntegerField()
+    # A vendor's day is split over a few rows (by annotator, ``rollups.VENDOR_SHARDS``): every submission
+    # of the vendor's people bumps its row inside the submit's transaction, and one row would serialize
+    # them all on its lock. Readers sum the rows, as they sum days.
+    shard = models.SmallIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["project", "vendor_key", "day"], name="vendorday_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "vendor_key", "day", "shard"], name="vendorday_unique_shard")
+        ]
         indexes = [
             models.Index(fields=["organization_id", "vendor_key", "day"], name="vendorday_by_vendor_idx"),
             models.Index(fields=["organization_id", "day"], name="vendorday_by_day_idx"),

@@ -11,6 +11,7 @@ the counts are folded in batches after commit (``agreement.agreement_fold``, a C
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -56,23 +57,19 @@ class ClaimGate:
     gold_only: bool = False
 
 
-_GATE_SQL = """
-SELECT c.qualification_items, s.paused, s.qualified, s.qualification_failed, s.gold_seen
-FROM annotation_project p
-LEFT JOIN quality_qualityconfig c ON c.project_id = p.id
-LEFT JOIN quality_annotatorstanding s ON s.project_id = p.id AND s.annotator_id = %s
-WHERE p.id = %s
-"""
+# The gate as columns of a row that has the project as ``p``: the queue reads them in the statement that
+# reads the project's routes (annotation.queueing.selectors), so a claim pays no extra round trip.
+GATE_COLUMNS_SQL = "gc.qualification_items, gs.paused, gs.qualified, gs.qualification_failed, gs.gold_seen"
+GATE_JOINS_SQL = """
+LEFT JOIN quality_qualityconfig gc ON gc.project_id = p.id
+LEFT JOIN quality_annotatorstanding gs ON gs.project_id = p.id AND gs.annotator_id = %(gate_user)s"""
+
+_GATE_SQL = f"SELECT {GATE_COLUMNS_SQL} FROM annotation_project p {GATE_JOINS_SQL} WHERE p.id = %(project)s"
 
 
-def claim_gate(*, project_id: int, user_id: int) -> ClaimGate:
-    """One statement on the claim path: is the annotator paused, or still in the qualification test?"""
-    with connection.cursor() as cur:
-        cur.execute(_GATE_SQL, [user_id, project_id])
-        row = cur.fetchone()
-    if row is None:
-        return ClaimGate()
-    qual_items, paused, qualified, failed, gold_seen = row
+def gate_from_columns(columns: Sequence[Any]) -> ClaimGate:
+    """The gate from the five ``GATE_COLUMNS_SQL`` values."""
+    qual_items, paused, qualified, failed, gold_seen = columns
     if paused:
         return ClaimGate(
             refusal="You are paused in this project: your answers on quality checks fell below "
@@ -84,6 +81,14 @@ def claim_gate(*, project_id: int, user_id: int) -> ClaimGate:
         if not qualified and int(gold_seen or 0) < int(qual_items):
             return ClaimGate(gold_only=True)
     return ClaimGate()
+
+
+def claim_gate(*, project_id: int, user_id: int) -> ClaimGate:
+    """Is the annotator paused, or still in the qualification test?"""
+    with connection.cursor() as cur:
+        cur.execute(_GATE_SQL, {"gate_user": user_id, "project": project_id})
+        row = cur.fetchone()
+    return ClaimGate() if row is None else gate_from_columns(row)
 
 
 # --- submissions -------------------------------------------------------------------------------------------

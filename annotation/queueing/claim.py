@@ -44,6 +44,8 @@ class ClaimRequest:
     now: datetime
     expires: datetime
     view: str = RESTRICTED_FIELD  # a column from privacy.clearance.VIEW_FIELDS
+    # The statement is its own transaction (autocommit): it may commit without a WAL flush.
+    standalone: bool = False
 
     def __post_init__(self) -> None:
         if self.view not in VIEW_FIELDS:  # it is formatted into SQL: only known column names
@@ -74,8 +76,13 @@ _FREE = """i.project_id = %(project)s AND i.state = 'open' AND NOT i.is_gold
 
 # The item's own counters decide: PostgreSQL re-checks them on the newest row version when it locks
 # a row changed since this statement's snapshot, so two claims can never both fill the last slot.
+# In a standalone claim the statement is the whole transaction: this makes its commit skip the WAL
+# flush (a lease lost in a crash only frees its item). Referenced by the lease insert, so it runs
+# exactly when something is written. Never inside a caller's transaction, whose writes may matter.
+_NO_FLUSH = "nf AS (SELECT set_config('synchronous_commit', 'off', true) AS v), "
+
 _CLAIM_SQL = """
-WITH cand AS (
+WITH {no_flush}cand AS (
     SELECT i.id FROM annotation_item i
     WHERE {free}{route}{seen}{no_current}
     ORDER BY i.priority DESC, i.uncertainty DESC, i.id
@@ -90,7 +97,8 @@ WITH cand AS (
 ), ins AS (
     INSERT INTO annotation_lease
         (project_id, item_id, annotator_id, vendor_id, is_gold, state, created_at, expires_at)
-    SELECT %(project)s, taken.id, %(user)s, %(vendor)s::bigint, FALSE, 'active', %(now)s, %(expires)s FROM taken
+    SELECT %(project)s, taken.id, %(user)s, %(vendor)s::bigint, FALSE, 'active', %(now)s, %(expires)s
+    FROM taken{no_flush_join}
     RETURNING id, item_id, expires_at, is_gold
 )
 SELECT ins.id, ins.expires_at, ins.is_gold, taken.id, taken.external_id, taken.view_text,
@@ -100,7 +108,7 @@ FROM ins JOIN taken ON taken.id = ins.item_id
 
 # Gold items have no slots to protect (unlimited overlap, never done): no lock, no counters.
 _CLAIM_GOLD_SQL = """
-WITH cand AS (
+WITH {no_flush}cand AS (
     SELECT i.id, i.external_id, i.{view} AS view_text, i.metadata, i.media, i.suggestion FROM annotation_item i
     WHERE i.project_id = %(project)s AND i.state = 'open' AND i.is_gold{route}{seen}{no_current}
     ORDER BY i.priority DESC, i.id
@@ -108,7 +116,8 @@ WITH cand AS (
 ), ins AS (
     INSERT INTO annotation_lease
         (project_id, item_id, annotator_id, vendor_id, is_gold, state, created_at, expires_at)
-    SELECT %(project)s, cand.id, %(user)s, %(vendor)s::bigint, TRUE, 'active', %(now)s, %(expires)s FROM cand
+    SELECT %(project)s, cand.id, %(user)s, %(vendor)s::bigint, TRUE, 'active', %(now)s, %(expires)s
+    FROM cand{no_flush_join}
     RETURNING id, item_id, expires_at, is_gold
 )
 SELECT ins.id, ins.expires_at, ins.is_gold, cand.id, cand.external_id, cand.view_text,
@@ -133,7 +142,8 @@ def claim_once(req: ClaimRequest, *, gold: bool) -> Served | None:
     route_sql, params = req.route.sql("i")
     params.update(req.params())
     sql = (_CLAIM_GOLD_SQL if gold else _CLAIM_SQL).format(
-        free=_FREE, route=route_sql, seen=_SEEN, no_current=_NO_CURRENT, view=req.view
+        free=_FREE, route=route_sql, seen=_SEEN, no_current=_NO_CURRENT, view=req.view,
+        no_flush=_NO_FLUSH if req.standalone else "", no_flush_join=" CROSS JOIN nf" if req.standalone else "",
     )
     return fetch_one(sql, params)
 

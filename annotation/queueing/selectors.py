@@ -8,7 +8,7 @@ much. ``available`` is open, non-gold items minus those whose slots are all held
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from django.core.cache import cache
@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from quality.services import GATE_COLUMNS_SQL, GATE_JOINS_SQL, ClaimGate, gate_from_columns
 from workforce.access import AccessDenied, Actor
 
 from ..models import Annotation, Item, ItemState, Lease, LeaseState, Project
@@ -26,7 +27,8 @@ from .sql import fetch_all
 
 @dataclass(frozen=True)
 class QueueContext:
-    """What a claim needs to know about a project, read in one query on the hot path."""
+    """What a claim needs to know about a project, read in one query on the hot path: the project,
+    the claimer's route, and their quality gate (paused, or in the qualification test)."""
 
     project_id: int
     paused: bool
@@ -34,26 +36,32 @@ class QueueContext:
     lease_seconds: int
     gold_rate: float
     route: Route
+    gate: ClaimGate = field(default_factory=ClaimGate)
 
 
-_CONTEXT_SQL = """
-SELECT p.paused, p.overlap, p.lease_seconds, p.gold_rate, r.vendor_id, r.share
+_CONTEXT_SQL = f"""
+SELECT p.paused, p.overlap, p.lease_seconds, p.gold_rate, {GATE_COLUMNS_SQL}, r.vendor_id, r.share
 FROM annotation_project p
-LEFT JOIN annotation_projectvendor r ON r.project_id = p.id AND r.active = %s
-WHERE p.id = %s AND p.organization_id = %s
+LEFT JOIN annotation_projectvendor r ON r.project_id = p.id AND r.active
+{GATE_JOINS_SQL}
+WHERE p.id = %(project)s AND p.organization_id = %(organization)s
 ORDER BY r.priority DESC, r.vendor_id
 """
 
 
 def claim_context(actor: Actor, project_id: int) -> QueueContext:
-    """The project as the claimer may see it, with their route. Visibility is the rule of
+    """The project as the claimer may see it, with their route and gate. Visibility is the rule of
     ``annotation.selectors.projects_visible`` (same organization; for vendor users, an active
     route to their vendor), checked here in the same query that reads the routes; a test holds the
     two to the same answers."""
-    rows = fetch_all(_CONTEXT_SQL, [True, project_id, actor.organization_id or 0])
+    rows = fetch_all(
+        _CONTEXT_SQL,
+        {"project": project_id, "organization": actor.organization_id or 0, "gate_user": actor.user.pk},
+    )
     if not rows:
         raise AccessDenied("No such project.")
     paused, overlap, lease_seconds, gold_rate = rows[0][:4]
+    gate = gate_from_columns(rows[0][4:9])
     routes = [(int(vendor_id), int(share)) for *_, vendor_id, share in rows if vendor_id is not None]
     if actor.is_internal:
         route = Route(vendor_id=None)
@@ -65,7 +73,7 @@ def claim_context(actor: Actor, project_id: int) -> QueueContext:
         route = Route(vendor_id=actor.vendor_id, lo=lo, hi=hi)
     return QueueContext(
         project_id=project_id, paused=bool(paused), overlap=int(overlap), lease_seconds=int(lease_seconds),
-        gold_rate=float(gold_rate), route=route,
+        gold_rate=float(gold_rate), route=route, gate=gate,
     )
 
 _FULL_SQL = """

@@ -30,7 +30,7 @@ from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from privacy.clearance import RESTRICTED_FIELD, view_field
-from quality.services import claim_gate, record_retraction, record_submission
+from quality.services import record_retraction, record_submission
 from workforce.access import AccessDenied, Actor, require_role
 from workforce.models import Role, User
 
@@ -189,52 +189,50 @@ def publish_counts(*, project_id: int, overlap: int) -> None:
 # --- claim -------------------------------------------------------------------------------------------
 
 
-def lease_commit_without_flush() -> None:
-    """Let the current transaction commit without waiting for its WAL flush (PostgreSQL).
-
-    Only for writes that may be lost in a database crash without harm: a lease. If the last
-    claims before a crash vanish, their items are simply free again and their holders' next
-    heartbeat or submit finds no lease. It saves a disk flush (milliseconds) on every claim;
-    submissions keep the durable commit.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("SET LOCAL synchronous_commit TO OFF")
-
-
 def check_claim(actor: Actor, ctx: QueueContext) -> None:
     require_role(actor, Role.ANNOTATOR, Role.REVIEWER)
     if ctx.paused:
         raise ProjectPaused("This project is paused; no new items are handed out.")
+    # Quality gate: an annotator paused for low gold accuracy gets nothing; one still in the
+    # project's qualification test gets gold items only (lease_claim).
+    if ctx.gate.refusal:
+        raise AnnotatorPaused(ctx.gate.refusal)
 
 
 def lease_claim(*, actor: Actor, project_id: int) -> Lease | None:
     """Lease the next item of the project to the acting annotator, or return the live lease they
-    already hold there. None when nothing is free for them."""
+    already hold there. None when nothing is free for them.
+
+    Outside a transaction each claim statement runs on its own (it is atomic by itself) and
+    commits without waiting for its WAL flush (``ClaimRequest.standalone``): a claim lost in a
+    database crash only frees its item again. Inside a caller's transaction it takes a savepoint
+    and the caller's commit decides."""
     ctx = claim_context(actor, project_id)  # raises AccessDenied: other organization, not routed
     check_claim(actor, ctx)
-    # Quality gate: an annotator paused for low gold accuracy gets nothing; one still in the
-    # project's qualification test gets gold items only.
-    gate = claim_gate(project_id=project_id, user_id=actor.user.pk)
-    if gate.refusal:
-        raise AnnotatorPaused(gate.refusal)
     user_id = actor.user.pk
     now = timezone.now()
     view = view_field(actor.clearance)
+    standalone = not connection.in_atomic_block
     req = ClaimRequest(
         project_id=project_id, user_id=user_id, vendor_id=actor.vendor_id, overlap=ctx.overlap,
         route=ctx.route, now=now, expires=now + timedelta(seconds=ctx.lease_seconds), view=view,
+        standalone=standalone,
     )
+    gate = ctx.gate
     gold = gate.gold_only or (ctx.gold_rate > 0 and random.random() < ctx.gold_rate)
-    own_transaction = not connection.in_atomic_block
+
+    def attempt() -> Served | None:
+        row = claim_once(req, gold=True) if gold else None
+        return row or (None if gate.gold_only else claim_once(req, gold=False))
+
     retired = False
     for pause in (*RETRY_BACKOFF, None):
         try:
-            with transaction.atomic():
-                if own_transaction:
-                    lease_commit_without_flush()
-                row = claim_once(req, gold=True) if gold else None
-                row = row or (None if gate.gold_only else claim_once(req, gold=False))
+            if standalone:
+                row = attempt()
+            else:
+                with transaction.atomic():
+                    row = attempt()
         except IntegrityError:
             row = None  # a concurrent claim of this annotator won: serve theirs, below
         if row is not None:

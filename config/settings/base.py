@@ -213,8 +213,8 @@ REST_FRAMEWORK: dict[str, Any] = {
     ],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "config.throttling.AnonWindowThrottle",
+        "config.throttling.UserWindowThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("QUORUM_THROTTLE_ANON", "60/min"),
@@ -262,6 +262,12 @@ QUORUM: dict[str, Any] = {
     # worker and is re-queued (training_export/recovery.py), as is a queued job whose message never came.
     "JOB_HEARTBEAT_SECONDS": float(os.environ.get("QUORUM_JOB_HEARTBEAT_SECONDS", "15")),
     "JOB_STALE_SECONDS": float(os.environ.get("QUORUM_JOB_STALE_SECONDS", "120")),
+    # How long a web process keeps an API token's row (and user) after reading it; a revocation made
+    # in another process takes effect within this time (workforce.authentication).
+    "TOKEN_CACHE_SECONDS": float(os.environ.get("QUORUM_TOKEN_CACHE_SECONDS", "5")),
+    # Threads per web process that run Django's request handling (config.http_bridge); each may hold
+    # a database connection while it works, so keep it at or below the pool's max size.
+    "HTTP_THREADS": int(os.environ.get("QUORUM_HTTP_THREADS", "8")),
 }
 
 LOGGING = {

@@ -195,19 +195,36 @@ def test_queue_counts(world, project):
 
 
 def test_claim_and_submit_query_counts(world, project, django_assert_num_queries):
-    """Three statements each (the savepoint pair is the test's transaction): the project with its
-    routes, the annotator's quality standing, then the claim; the locked lease, the submission,
-    then the quality rollups (one statement, keyed by the annotation)."""
+    """Inside a transaction (this test's), a claim is the project with its routes and the
+    annotator's quality gate in one statement, then the claim under a savepoint (a pair); a submit is
+    the locked lease, the submission, then the quality rollups (one statement, keyed by the
+    annotation), under a savepoint."""
     make_items(project, 3)
     client = world.client("off_annotator2")
     _claim(world.client("off_annotator"), project)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         lease_id = _claim(client, project).json()["lease"]["id"]
     with django_assert_num_queries(5):
         response = client.post(
             f"/api/v1/leases/{lease_id}/submit", {"labels": ["billing"], "client_key": "q"}, format="json"
         )
     assert response.status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_standalone_claim_is_two_statements_and_commits_alone(world, project, django_assert_num_queries):
+    """Outside any transaction (as in the server) the claim statement is its own transaction: no
+    savepoint, no BEGIN/COMMIT round trips. Its lease is committed when the call returns."""
+    make_items(project, 2)
+    with django_assert_num_queries(2):
+        response = _claim(world.client("off_annotator"), project)
+    lease_id = response.json()["lease"]["id"]
+    from django.db import connection
+
+    assert connection.get_autocommit() and not connection.in_atomic_block
+    assert Lease.objects.filter(pk=lease_id, state=LeaseState.ACTIVE).exists()
+    item = Item.objects.get(pk=response.json()["lease"]["item"]["id"])
+    assert item.lease_count == 1 and item.leased_until is not None
 
 
 def test_other_org_admin_cannot_see_project_queue_items(world):

@@ -39,7 +39,8 @@ def test_wrong_secret_expired_and_revoked_tokens_are_refused(world):
     assert bad.status_code == 401 and bad.json()["error"]["message"] == "Invalid API token."
     assert _client("garbage").get("/api/v1/me").status_code == 401
 
-    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    token.expires_at = timezone.now() - timedelta(seconds=1)
+    token.save(update_fields=["expires_at"])
     assert _client(plaintext).get("/api/v1/me").json()["error"]["message"] == "API token expired."
 
     token2, plaintext2 = token_create(actor=actor, name="t2", scopes=["read"])
@@ -86,3 +87,31 @@ def test_only_admins_mint_admin_scope(world):
     response = world.client("ml").post("/api/v1/tokens", {"name": "x", "scopes": ["nope"]}, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["details"][0]["field"] == "scopes[0]"
+
+
+def test_token_cache_forgets_on_save_and_after_its_time(world, monkeypatch, settings):
+    """A token's row is kept a few seconds per process: a change saved in this process applies at
+    once; one written behind its back (another process) applies once the cache time has passed."""
+    from workforce import authentication
+
+    actor = actor_for(world.users["ml"])
+    _, plaintext = token_create(actor=actor, name="t", scopes=["read"])
+    assert _client(plaintext).get("/api/v1/me").status_code == 200  # now cached
+
+    user = world.users["ml"]
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert _client(plaintext).get("/api/v1/me").json()["error"]["message"] == "User inactive."
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    assert _client(plaintext).get("/api/v1/me").status_code == 200
+
+    clock = [1e9]  # far from the real clock: the first read below misses the cache
+    monkeypatch.setattr(authentication.time, "monotonic", lambda: clock[0])
+    settings.QUORUM = {**settings.QUORUM, "TOKEN_CACHE_SECONDS": 5}
+    assert _client(plaintext).get("/api/v1/me").status_code == 200
+    ApiToken.objects.filter(prefix=plaintext.split("_")[1]).update(revoked_at=timezone.now())  # no signal
+    clock[0] += 4
+    assert _client(plaintext).get("/api/v1/me").status_code == 200  # still within the cache time
+    clock[0] += 2
+    assert _client(plaintext).get("/api/v1/me").json()["error"]["message"] == "API token revoked."

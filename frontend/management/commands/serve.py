@@ -35,7 +35,9 @@ class Command(BaseCommand):
             )
         web = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", opts["host"],
-             "--port", str(opts["port"]), "--no-access-log"],
+             "--port", str(opts["port"]), "--no-access-log",
+             # Served directly, nothing in front: no forwarded headers to trust (and no per-request parse).
+             "--no-proxy-headers"],
             env=env,
         )
         procs.append(web)
