@@ -49,7 +49,7 @@ def test_environ_carries_what_wsgi_promises():
             [(b"content-type", b"application/json"), (b"content-length", b"2"), (b"x-thing", b"1"),
              (b"x-thing", b"2"), (b"cookie", b"a=b")],
         ),
-        body,  # type: ignore[arg-type]
+        body,
     )
     assert env["REQUEST_METHOD"] == "POST"
     assert env["PATH_INFO"] == "/api/v1/caf\u00e9".encode().decode("latin-1")  # PEP 3333: bytes as latin-1
@@ -62,7 +62,7 @@ def test_environ_carries_what_wsgi_promises():
 
 
 def test_root_path_becomes_script_name():
-    env = wsgi_environ(_scope("/quorum/api/v1/me", root_path="/quorum"), None)  # type: ignore[arg-type]
+    env = wsgi_environ(_scope("/quorum/api/v1/me", root_path="/quorum"), None)
     assert (env["SCRIPT_NAME"], env["PATH_INFO"]) == ("/quorum", "/api/v1/me")
 
 
