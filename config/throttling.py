@@ -22,13 +22,8 @@ if TYPE_CHECKING:  # DRF imports this module while rest_framework.views is still
 def window_hit(key: str, window_seconds: int) -> int:
     """Count one request under ``key`` and return the count so far in this window."""
     backend: Any = cache
-    raw = getattr(backend, "_cache", None)
-    if raw is not None and hasattr(raw, "get_client"):  # Redis: INCR and EXPIRE in one round trip
-        full_key = backend.make_and_validate_key(key)
-        pipe = raw.get_client(full_key, write=True).pipeline(transaction=False)
-        pipe.incr(full_key)
-        pipe.expire(full_key, window_seconds + 1, nx=True)
-        return int(pipe.execute()[0])
+    if hasattr(backend, "hit"):  # Redis (config.cache): one round trip; an outage counts nothing
+        return int(backend.hit(key, window_seconds))
     cache.add(key, 0, timeout=window_seconds + 1)
     try:
         return int(cache.incr(key))
