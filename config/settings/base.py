@@ -262,9 +262,10 @@ QUORUM: dict[str, Any] = {
     # worker and is re-queued (training_export/recovery.py), as is a queued job whose message never came.
     "JOB_HEARTBEAT_SECONDS": float(os.environ.get("QUORUM_JOB_HEARTBEAT_SECONDS", "15")),
     "JOB_STALE_SECONDS": float(os.environ.get("QUORUM_JOB_STALE_SECONDS", "120")),
-    # How long a web process keeps an API token's row (and user) after reading it; a revocation made
-    # in another process takes effect within this time (workforce.authentication).
-    "TOKEN_CACHE_SECONDS": float(os.environ.get("QUORUM_TOKEN_CACHE_SECONDS", "5")),
+    # How long a web process keeps an API token's row (and user) after reading it. A revocation made
+    # in another process applies within about a second through the cache (the auth epoch), within
+    # this time at worst (workforce.authentication).
+    "TOKEN_CACHE_SECONDS": float(os.environ.get("QUORUM_TOKEN_CACHE_SECONDS", "60")),
     # Threads per web process that run Django's request handling (config.http_bridge); each may hold
     # a database connection while it works, so keep it at or below the pool's max size.
     "HTTP_THREADS": int(os.environ.get("QUORUM_HTTP_THREADS", "8")),

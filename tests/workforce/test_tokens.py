@@ -115,3 +115,23 @@ def test_token_cache_forgets_on_save_and_after_its_time(world, monkeypatch, sett
     assert _client(plaintext).get("/api/v1/me").status_code == 200  # still within the cache time
     clock[0] += 2
     assert _client(plaintext).get("/api/v1/me").json()["error"]["message"] == "API token revoked."
+
+
+def test_a_change_in_another_process_applies_within_a_second(world, monkeypatch):
+    """Another web process saved a revocation: its signal bumped the shared auth epoch, which this
+    process reads at most once a second and then forgets its rows."""
+    from django.core.cache import cache
+
+    from workforce import authentication
+
+    clock = [2e9]
+    monkeypatch.setattr(authentication.time, "monotonic", lambda: clock[0])
+    _, plaintext = token_create(actor=actor_for(world.users["ml"]), name="t", scopes=["read"])
+    assert _client(plaintext).get("/api/v1/me").status_code == 200  # cached here
+    ApiToken.objects.filter(prefix=plaintext.split("_")[1]).update(revoked_at=timezone.now())  # no signal here
+    cache.add(authentication.EPOCH_KEY, 0, timeout=None)
+    cache.incr(authentication.EPOCH_KEY)  # what the other process's save did
+    clock[0] += 0.5
+    assert _client(plaintext).get("/api/v1/me").status_code == 200  # the epoch is read once a second
+    clock[0] += 0.6
+    assert _client(plaintext).get("/api/v1/me").json()["error"]["message"] == "API token revoked."
