@@ -38,7 +38,6 @@ import http.client
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import threading
@@ -186,20 +185,10 @@ def start_worker(database_url: str, log: Path) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 90
     while b"ready." not in log.read_bytes():
         if worker.poll() is not None or time.monotonic() > deadline:
-            stop_process(worker)
+            stop_server(worker, timeout=30)
             raise RuntimeError(f"celery worker did not start:\n{log.read_text()[-2000:]}")
         time.sleep(0.2)
     return worker
-
-
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 # --- people ------------------------------------------------------------------------------------------
@@ -611,7 +600,7 @@ def main(argv: list[str]) -> dict[str, Any]:
         finally:
             stop_server(server)
     finally:
-        stop_process(worker)
+        stop_server(worker, timeout=30)
     load_after = _load_average()
     checks = reconcile(setup, people)
 

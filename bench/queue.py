@@ -226,11 +226,12 @@ def start_server(database_url: str, workers: int, interface: str = "asgi") -> tu
     raise RuntimeError("server did not become healthy within 60 s")
 
 
-def stop_server(server: subprocess.Popen[bytes]) -> None:
+def stop_server(server: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """Stop a process group started with ``start_new_session`` (a server, a worker): TERM, then KILL."""
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGTERM)
         try:
-            server.wait(timeout=20)
+            server.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
