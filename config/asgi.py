@@ -23,7 +23,10 @@ logging.getLogger("quorum").info("Quorum starting in %s mode", settings.QUORUM["
 
 application = ProtocolTypeRouter(
     {
-        "http": HttpBridge(django_wsgi, threads=settings.QUORUM["HTTP_THREADS"]),
+        "http": HttpBridge(
+            django_wsgi, threads=settings.QUORUM["HTTP_THREADS"],
+            max_body=settings.QUORUM["IMPORT_MAX_BYTES"] + (1 << 20),  # an import upload and its form
+        ),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

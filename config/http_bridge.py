@@ -15,6 +15,7 @@ connection pool of the services settings takes it back when the request finishes
 from __future__ import annotations
 
 import asyncio
+import json
 import queue
 import sys
 import tempfile
@@ -37,8 +38,13 @@ class ClientDisconnected(Exception):
     """The client went away before the request body arrived."""
 
 
-async def read_body(receive: Receive) -> IO[bytes]:
+class BodyTooLarge(Exception):
+    """The request body is larger than any request may be (``max_body``)."""
+
+
+async def read_body(receive: Receive, max_body: int | None = None) -> IO[bytes]:
     body: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (closed by the caller)
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -46,6 +52,10 @@ async def read_body(receive: Receive) -> IO[bytes]:
             raise ClientDisconnected
         chunk = message.get("body", b"")
         if chunk:
+            size += len(chunk)
+            if max_body is not None and size > max_body:
+                body.close()
+                raise BodyTooLarge
             body.write(chunk)
         if not message.get("more_body", False):
             break
@@ -177,17 +187,25 @@ class Workers:
 class HttpBridge:
     """ASGI application for ``http`` scopes that runs a WSGI application on a few threads."""
 
-    def __init__(self, app: WsgiApp, *, threads: int) -> None:
+    def __init__(self, app: WsgiApp, *, threads: int, max_body: int | None = None) -> None:
         self.app = app
         self.workers = Workers(threads)
+        # No request may be larger than this (the largest import upload and some room): a bigger one
+        # is answered 413 before it is stored anywhere, so it cannot fill the disk.
+        self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
             return
         try:
-            body = await read_body(receive)
+            if self.max_body is not None and _declared_length(scope) > self.max_body:
+                raise BodyTooLarge
+            body = await read_body(receive, self.max_body)
         except ClientDisconnected:
+            return
+        except BodyTooLarge:
+            await _too_large(send, self.max_body or 0)
             return
         call = _Call(self.app, wsgi_environ(scope, body))
         run = self.workers.run
@@ -208,6 +226,25 @@ class HttpBridge:
                 await run(call.close)
         finally:
             body.close()
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    message = f"The request body is larger than {limit} bytes; nothing was stored."
+    body = json.dumps({"error": {"code": "payload_too_large", "message": message, "details": []}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+               (b"connection", b"close")]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -161,3 +161,25 @@ def test_an_exception_in_the_app_reaches_the_server():
 
     with pytest.raises(RuntimeError, match="boom"):
         _call(HttpBridge(app, threads=1), _scope(), [b""])
+
+
+def test_a_body_over_the_limit_is_413_and_never_reaches_the_app():
+    called: list[bool] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        called.append(True)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    bridge = HttpBridge(app, threads=1, max_body=1000)
+    # Declared too large: refused before reading.
+    declared = _scope(method="POST", headers=[(b"content-length", b"5000")])
+    status, headers, bodies = _call(bridge, declared, [b"x" * 10])
+    assert status == 413 and headers[b"content-type"] == b"application/json"
+    assert b"payload_too_large" in b"".join(bodies)
+    # Undeclared (chunked) and too large: refused as soon as it passes the limit.
+    status, _, _ = _call(bridge, _scope(method="POST"), [b"x" * 600, b"x" * 600])
+    assert status == 413
+    assert called == []
+    status, _, _ = _call(bridge, _scope(method="POST"), [b"x" * 600, b"x" * 400])  # exactly the limit
+    assert status == 200 and called == [True]
