@@ -183,6 +183,9 @@ class FineTuneJob(models.Model):
     loss_history = models.JSONField(default=list, blank=True, help_text="[[step, loss], ...] for the loss curve")
     eta_seconds = models.FloatField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Runs started (each claim counts one): a job whose worker dies every time (out of memory, say)
+    # is failed after QUORUM JOB_MAX_ATTEMPTS instead of re-queued forever (training_export/recovery.py).
+    attempts = models.PositiveSmallIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
     error = models.TextField(blank=True)
     result = models.ForeignKey(

@@ -36,6 +36,7 @@ class Recovered:
     finetunes_interrupted: list[int] = field(default_factory=list)
     finetunes_unsent: list[int] = field(default_factory=list)
     finetunes_cancelled: list[int] = field(default_factory=list)
+    finetunes_failed: list[int] = field(default_factory=list)  # their worker died JOB_MAX_ATTEMPTS times
 
     @property
     def total(self) -> int:
@@ -83,13 +84,19 @@ def export_jobs_recover(
     dead = FineTuneJob.objects.filter(status=FineTuneStatus.RUNNING).filter(
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
     )
-    for pk, cancel in dead.values_list("pk", "cancel_requested"):
+    max_attempts = int(settings.QUORUM["JOB_MAX_ATTEMPTS"])
+    for pk, cancel, attempts, step in dead.values_list("pk", "cancel_requested", "attempts", "step"):
         stale = FineTuneJob.objects.filter(pk=pk, status=FineTuneStatus.RUNNING).filter(
             Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True)
         )
         if cancel:
             if stale.update(status=FineTuneStatus.CANCELLED, finished_at=now):
                 out.finetunes_cancelled.append(pk)
+        elif attempts >= max_attempts:
+            error = (f"Its worker died during each of {attempts} runs (the last at step {step}); not retried. "
+                     "Look for the cause in the training worker's log (memory, a kill), then start a new job.")
+            if stale.update(status=FineTuneStatus.FAILED, error=error, finished_at=now):
+                out.finetunes_failed.append(pk)
         elif stale.update(status=FineTuneStatus.QUEUED, heartbeat_at=now):
             out.finetunes_interrupted.append(pk)
     waiting = FineTuneJob.objects.filter(status=FineTuneStatus.QUEUED).annotate(
@@ -103,7 +110,7 @@ def export_jobs_recover(
         _send(send_snapshot, "snapshot", pk)
     for pk in [*out.finetunes_interrupted, *out.finetunes_unsent]:
         _send(send_finetune, "fine-tune job", pk)
-    if out.total or out.finetunes_cancelled:
+    if out.total or out.finetunes_cancelled or out.finetunes_failed:
         log.warning("re-sent export jobs: %s", out)
     return out
 

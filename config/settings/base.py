@@ -267,6 +267,8 @@ QUORUM: dict[str, Any] = {
     # worker and is re-queued (training_export/recovery.py), as is a queued job whose message never came.
     "JOB_HEARTBEAT_SECONDS": float(os.environ.get("QUORUM_JOB_HEARTBEAT_SECONDS", "15")),
     "JOB_STALE_SECONDS": float(os.environ.get("QUORUM_JOB_STALE_SECONDS", "120")),
+    # A fine-tune whose worker died in this many runs is failed, not re-queued again.
+    "JOB_MAX_ATTEMPTS": int(os.environ.get("QUORUM_JOB_MAX_ATTEMPTS", "3")),
     # How long a web process keeps an API token's row (and user) after reading it. A revocation made
     # in another process applies within about a second through the cache (the auth epoch), within
     # this time at worst (workforce.authentication).

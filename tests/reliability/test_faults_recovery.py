@@ -102,6 +102,31 @@ def test_export_recovery_resends_dead_and_unsent_jobs_only(
     assert again == []
 
 
+def test_a_job_whose_worker_keeps_dying_is_failed_not_requeued_forever(
+    world: World, project: Any, settings: Any
+) -> None:
+    """Each run that starts counts an attempt (``claim``); a dead run at the limit fails with a reason."""
+    from training_export.finetune.jobs import claim
+
+    settings.QUORUM = {**settings.QUORUM, "JOB_STALE_SECONDS": 60, "JOB_MAX_ATTEMPTS": 3}
+    job = _job(world, project, "oom", "queued", heartbeat_age_s=None)
+    for attempt in (1, 2, 3):
+        assert claim(job.pk)  # a worker takes it...
+        assert FineTuneJob.objects.get(pk=job.pk).attempts == attempt
+        FineTuneJob.objects.filter(pk=job.pk).update(  # ...and dies at step 7
+            heartbeat_at=timezone.now() - timedelta(seconds=300), step=7
+        )
+        sent: list[int] = []
+        out = export_jobs_recover(send_snapshot=lambda pk: None, send_finetune=sent.append)
+        if attempt < 3:
+            assert sent == [job.pk] and FineTuneJob.objects.get(pk=job.pk).status == "queued"
+    assert sent == [] and out.finetunes_failed == [job.pk]
+    failed = FineTuneJob.objects.get(pk=job.pk)
+    assert failed.status == "failed" and failed.finished_at is not None
+    assert "died during each of 3 runs" in failed.error and "step 7" in failed.error
+    assert not claim(job.pk)  # a late redelivery does not start it again
+
+
 def test_a_broker_still_down_leaves_the_rows_for_the_next_pass(world: World, project: Any) -> None:
     snap = _snapshot(world, project, SnapshotStatus.BUILDING)
 

@@ -24,7 +24,7 @@ from asgiref.sync import async_to_sync
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from inference.store import model_dir
@@ -91,7 +91,9 @@ def claim(job_id: int) -> bool:
     Job = _job_model()  # noqa: N806
     now = timezone.now()
     dead = Q(status=RUNNING) & (Q(heartbeat_at__lt=now - stale_after()) | Q(heartbeat_at__isnull=True))
-    taken = Job.objects.filter(Q(pk=job_id) & (Q(status=QUEUED) | dead)).update(status=RUNNING, heartbeat_at=now)
+    taken = Job.objects.filter(Q(pk=job_id) & (Q(status=QUEUED) | dead)).update(
+        status=RUNNING, heartbeat_at=now, attempts=F("attempts") + 1
+    )
     if taken:
         Job.objects.filter(pk=job_id, started_at__isnull=True).update(started_at=now)
     return bool(taken)
