@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -81,7 +81,7 @@ def console_case(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = _actor(request)
     try:
         case = review_selectors.case_detail(actor, case_id)
-    except AccessDenied as e:
+    except ObjectDoesNotExist as e:
         raise Http404("No such case.") from e
     history = [] if case.qa_of_id else review_selectors.case_history(actor, case)
     context = {

@@ -449,7 +449,7 @@ class CaseEscalateApi(ReviewApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         actor = actor_for(request.user)
-        selectors.case_get(actor, pk)  # 403 for a case the actor may not see
+        selectors.case_get(actor, pk)  # 404 for a case the actor may not see
         case = case_services.case_escalate(actor=actor, case_id=pk, **data.validated_data)
         return Response(CaseOut(case).data)
 

@@ -20,7 +20,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from annotation.models import ProjectVendor
-from workforce.access import AccessDenied, Actor
+from workforce.access import Actor
 from workforce.models import Role
 
 from .models import (
@@ -97,9 +97,11 @@ def cases_visible(actor: Actor) -> QuerySet[Case]:
 
 
 def case_get(actor: Actor, case_id: int) -> Case:
+    """The case if the actor may see it. Otherwise ``Case.DoesNotExist`` (404), the same answer as
+    for an id that does not exist: another vendor's or organization's case is not disclosed."""
     case = cases_visible(actor).filter(pk=case_id).first()
     if case is None:
-        raise AccessDenied("No such case.")
+        raise Case.DoesNotExist("No such case.")
     return case
 
 
@@ -116,7 +118,7 @@ def case_detail(actor: Actor, case_id: int) -> Case:
     qs = cases_visible(actor).prefetch_related(Prefetch("decisions", queryset=decisions), "appeals")
     case = qs.filter(pk=case_id).first()
     if case is None:
-        raise AccessDenied("No such case.")
+        raise Case.DoesNotExist("No such case.")
     return case
 
 

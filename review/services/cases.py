@@ -39,6 +39,7 @@ from .errors import AppealRefused, EscalationRefused, InvalidDecision, NotHeld
 from .lifecycle import appeal_open, record, schedule, transition
 from .policy import policy_categories, policy_default, review_settings_get
 from .qa import qa_case_create, qa_record, qa_sampled
+from .queue import not_held
 from .webhooks import delivery_create_for_decision
 
 MAX_TEXT = 5000
@@ -195,7 +196,7 @@ def _lock_for_decision(actor: Actor, case_id: int) -> tuple[Case, CaseLease]:
     )
     # A lease that ran out still counts while nobody else took the case over.
     if lease is None or case.state != IN_REVIEW or case.assignee_id != actor.user.pk:
-        raise NotHeld("You do not hold this case (any more): claim it first.")
+        raise not_held(actor, case_id, "You do not hold this case (any more): claim it first.")
     return case, lease
 
 

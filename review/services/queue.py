@@ -23,7 +23,7 @@ from workforce.access import AccessDenied, Actor
 
 from ..events import publish_case_event
 from ..models import Case, CaseLease, LeaseState, ReviewerWellness, ReviewSettings, WellnessBreak
-from ..selectors import lease_current, reviewer_tier, routed_project_ids
+from ..selectors import cases_visible, lease_current, reviewer_tier, routed_project_ids
 from ..state import IN_REVIEW, OPEN
 from .claim import ClaimRequest, claim_once
 from .errors import BreakRequired, LeaseExpired, NotHeld
@@ -153,8 +153,17 @@ def _lock_held(actor: Actor, case_id: int) -> tuple[Case, CaseLease]:
         .first()
     )
     if lease is None:
-        raise NotHeld("You do not hold this case.")
+        raise not_held(actor, case_id, "You do not hold this case.")
     return case, lease
+
+
+def not_held(actor: Actor, case_id: int, message: str) -> Exception:
+    """What to raise when the actor holds no lease on the case: ``NotHeld`` (409) for a case they may
+    see, and for another vendor's case the answer a missing case gets (404), so that its id is not
+    disclosed."""
+    if not cases_visible(actor).filter(pk=case_id).exists():
+        return Case.DoesNotExist("No such case.")
+    return NotHeld(message)
 
 
 @transaction.atomic

@@ -37,10 +37,17 @@ def test_who_sees_which_cases(world, cases):
     # Managers and annotators who reported nothing see no cases; other organizations see none.
     for who in ("off_manager", "on_manager", "off_annotator", "on_annotator", "annotator", "stranger"):
         assert ids(world.client(who).get("/api/v1/cases")) == set(), who
+    # A case one may not see answers as a case that does not exist: its id is not disclosed.
+    missing = world.client("off_reviewer").get("/api/v1/cases/999999")
+    assert missing.status_code == 404
     for name in ("l2", "specialist", "internal_item", "onshore"):
         response = world.client("off_reviewer").get(f"/api/v1/cases/{cases[name].pk}")
-        assert response.status_code == 403, name
-    assert world.client("stranger").get(f"/api/v1/cases/{cases['l1'].pk}").status_code == 403
+        assert (response.status_code, response.json()) == (404, missing.json()), name
+        for action in ("heartbeat", "release", "decide", "escalate", "appeal"):
+            post = world.client("off_reviewer").post(f"/api/v1/cases/{cases[name].pk}/{action}", {}, format="json")
+            assert post.status_code in (400, 404), (name, action, post.status_code)
+            assert post.status_code == 404 or action in ("decide", "escalate", "appeal"), (name, action)
+    assert world.client("stranger").get(f"/api/v1/cases/{cases['l1'].pk}").status_code == 404
     assert world.client("off_reviewer").get(f"/api/v1/cases/{cases['l1'].pk}").status_code == 200
 
 
@@ -133,9 +140,10 @@ def test_escalation_via_api_and_the_vendor_loses_sight_of_it(world, project):
     assert off.post("/api/v1/cases/claim").status_code == 200
     response = off.post(f"/api/v1/cases/{case.pk}/escalate", {"reason": "needs policy call"}, format="json")
     assert response.status_code == 200 and response.json()["tier"] == 2
-    assert off.get(f"/api/v1/cases/{case.pk}").status_code == 403
+    assert off.get(f"/api/v1/cases/{case.pk}").status_code == 404
     assert world.client("admin").post(f"/api/v1/cases/{case.pk}/escalate", {}, format="json").json()["tier"] == 3
-    assert world.client("annotator").post(f"/api/v1/cases/{case.pk}/escalate", {}, format="json").status_code == 403
+    # An internal annotator may not see cases: not disclosed.
+    assert world.client("annotator").post(f"/api/v1/cases/{case.pk}/escalate", {}, format="json").status_code == 404
 
 
 def test_role_checks_on_queue_settings_webhooks_and_reports(world, project):
