@@ -23,7 +23,7 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
-from annotation.models import Annotation, Item, ItemState, Lease, LeaseState
+from annotation.models import Annotation, Item, ItemState, Lease, LeaseState, Project
 from tests.conftest import World, content, make_project, services_env
 from workforce.access import actor_for
 from workforce.services import token_create
@@ -106,18 +106,25 @@ class Person(threading.Thread):
                 break
 
 
-def test_postgres_restart_during_claims_loses_and_duplicates_nothing(
-    transactional_db: Any, world: World, tmp_path: Path
-) -> None:
-    project = make_project(world, vendors=[world.offshore, world.onshore], name="PG faults", overlap=OVERLAP,
+def fault_project(world: World, name: str, items: int) -> tuple[Project, dict[str, str]]:
+    """A project routed to both vendors with ``items`` tickets, and an API token for each of PEOPLE."""
+    project = make_project(world, vendors=[world.offshore, world.onshore], name=name, overlap=OVERLAP,
                            lease_seconds=120)
+    prefix = name.lower().replace(" ", "-")
     Item.objects.bulk_create(
-        Item(project=project, external_id=f"pg{i}", content_hash=str(i),
-             **content(project, f"pg{i}", f"ticket {i}", f"ticket {i}"))
-        for i in range(ITEMS)
+        Item(project=project, external_id=f"{prefix}{i}", content_hash=str(i),
+             **content(project, f"{prefix}{i}", f"ticket {i}", f"ticket {i}"))
+        for i in range(items)
     )
     tokens = {p: token_create(actor=actor_for(world.users[p]), name="fault", scopes=["read", "write"],
                               expires_in_days=1)[1] for p in PEOPLE}
+    return project, tokens
+
+
+def test_postgres_restart_during_claims_loses_and_duplicates_nothing(
+    transactional_db: Any, world: World, tmp_path: Path
+) -> None:
+    project, tokens = fault_project(world, "PG faults", ITEMS)
     db = connection.settings_dict
     proxy = PgProxy((db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)))
     env = services_env(DATABASE_URL=f"postgres://{db['USER'] or 'postgres'}@127.0.0.1:{proxy.port}/{db['NAME']}",

@@ -23,13 +23,10 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from annotation.models import Item
-from tests.conftest import World, content, make_project, services_env
-from workforce.access import actor_for
-from workforce.services import token_create
+from tests.conftest import World, services_env
 
 from .faultkit import free_port, start_server, tail, wait_for
-from .test_faults_postgres import OVERLAP, PEOPLE, Person
+from .test_faults_postgres import OVERLAP, PEOPLE, Person, fault_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -99,15 +96,7 @@ def _query(url: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
 def test_a_real_postgres_restart_during_claims_loses_and_duplicates_nothing(
     transactional_db: Any, world: World, tmp_path: Path
 ) -> None:
-    project = make_project(world, vendors=[world.offshore, world.onshore], name="PG restart", overlap=OVERLAP,
-                           lease_seconds=120)
-    Item.objects.bulk_create(
-        Item(project=project, external_id=f"pr{i}", content_hash=str(i),
-             **content(project, f"pr{i}", f"ticket {i}", f"ticket {i}"))
-        for i in range(ITEMS)
-    )
-    tokens = {p: token_create(actor=actor_for(world.users[p]), name="fault", scopes=["read", "write"],
-                              expires_in_days=1)[1] for p in PEOPLE}
+    project, tokens = fault_project(world, "PG restart", ITEMS)
     pg = PrivatePostgres(Path(f"/tmp/quorum-pg-{os.getpid()}-{time.monotonic_ns()}"))
     server = None
     people: list[Person] = []
@@ -135,6 +124,7 @@ def test_a_real_postgres_restart_during_claims_loses_and_duplicates_nothing(
         assert status == 200, body
     except BaseException:
         pg.stop()
+        shutil.rmtree(pg.root, ignore_errors=True)
         raise
     finally:
         if server is not None:
