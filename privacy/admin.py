@@ -2,39 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
+
+from workforce.admin import ReadOnlyAdmin
 
 from .models import AuditEntry, Canary, CanaryAlert
 
 
-class _ReadOnly(admin.ModelAdmin[Any]):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(AuditEntry)
-class AuditEntryAdmin(_ReadOnly):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["at", "actor", "action", "reason"]
     list_filter = ["action"]
     search_fields = ["reason", "actor__username"]
 
 
 @admin.register(CanaryAlert)
-class CanaryAlertAdmin(_ReadOnly):
+class CanaryAlertAdmin(ReadOnlyAdmin):
     list_display = ["at", "canary", "channel", "where", "user_id"]
     list_filter = ["channel"]
 
 
 @admin.register(Canary)
-class CanaryAdmin(_ReadOnly):
+class CanaryAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "project_id", "kind", "active"]
     exclude = ["value"]

@@ -210,15 +210,9 @@ def _fit_dawid_skene(spec: SourceSpec, resolver: Resolver) -> None:
     """First pass: every single-label answer as three integer arrays, then EM (numpy)."""
     import numpy as np
 
-    from annotation.models import Annotation, AnnotationSource
+    from annotation.models import Annotation
 
-    qs = Annotation.objects.filter(item__project_id=spec.project_id, source=AnnotationSource.HUMAN)
-    if spec.vendor_id is not None:
-        qs = qs.filter(vendor_id=spec.vendor_id)
-    if spec.annotated_after is not None:
-        qs = qs.filter(created_at__gte=spec.annotated_after)
-    if spec.annotated_before is not None:
-        qs = qs.filter(created_at__lt=spec.annotated_before)
+    qs = spec.human_answers(Annotation.objects.filter(item__project_id=spec.project_id))
     # Typed arrays, 8 bytes an answer: a million items with three answers each is ~50 MB less
     # than Python lists would take.
     item_ids = array("q")

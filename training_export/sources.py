@@ -48,6 +48,17 @@ class SourceSpec:
     annotated_after: datetime | None = None
     annotated_before: datetime | None = None
 
+    def human_answers(self, qs: Any) -> Any:
+        """``qs`` (annotations) narrowed to the people's answers this snapshot takes: by vendor and time."""
+        qs = qs.filter(source=AnnotationSource.HUMAN)
+        if self.vendor_id is not None:
+            qs = qs.filter(vendor_id=self.vendor_id)
+        if self.annotated_after is not None:
+            qs = qs.filter(created_at__gte=self.annotated_after)
+        if self.annotated_before is not None:
+            qs = qs.filter(created_at__lt=self.annotated_before)
+        return qs
+
 
 @dataclass
 class Exclusions:
@@ -207,13 +218,7 @@ def orm_rows(spec: SourceSpec, exclusions: Exclusions, *, batch: int = 2000) -> 
                 kept.append(it)
         ids = [it["id"] for it in kept]
         answers: dict[int, list[Any]] = {}
-        qs = Annotation.objects.filter(item_id__in=ids, source=AnnotationSource.HUMAN)
-        if spec.vendor_id is not None:
-            qs = qs.filter(vendor_id=spec.vendor_id)
-        if spec.annotated_after is not None:
-            qs = qs.filter(created_at__gte=spec.annotated_after)
-        if spec.annotated_before is not None:
-            qs = qs.filter(created_at__lt=spec.annotated_before)
+        qs = spec.human_answers(Annotation.objects.filter(item_id__in=ids))
         for item_id, annotator_id, labels, spans in qs.order_by("id").values_list(
             "item_id", "annotator_id", "labels", "spans"
         ):

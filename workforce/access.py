@@ -6,6 +6,7 @@ and clearance they must filter by.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,3 +83,12 @@ def users_visible(actor: Actor) -> QuerySet[User]:
     if actor.role == Role.VENDOR_MANAGER:
         return qs.filter(vendor_id=actor.vendor_id or 0).order_by("username")
     return qs.filter(pk=actor.user.pk)
+
+
+def internal_user(*, organization_id: int, username: str | None, roles: Sequence[str] = (Role.ADMIN,)) -> User | None:
+    """The user a management command acts as: an active internal (non-vendor) user of the organization,
+    the one named, else the first with one of ``roles``. None when there is none."""
+    users = User.objects.filter(organization_id=organization_id, is_active=True, vendor__isnull=True)
+    if username:
+        return users.filter(username=username).first()
+    return users.filter(role__in=roles).order_by("role", "pk").first()

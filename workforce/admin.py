@@ -1,9 +1,25 @@
-"""Django admin for workforce models."""
+"""Django admin for workforce models, and the read-only admin other apps show their logs with."""
+
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 
 from .models import ApiToken, Organization, User, Vendor
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    """Rows that change only through services (audit logs, snapshots): shown, never edited here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Organization)

@@ -121,6 +121,18 @@ def fault_project(world: World, name: str, items: int) -> tuple[Project, dict[st
     return project, tokens
 
 
+def start_people(
+    port: int, project_id: int, tokens: dict[str, str], stop_at: float, go: threading.Event, *, half_of: int
+) -> list[Person]:
+    """Every one of PEOPLE at work over HTTP; returns once half of ``half_of`` items are submitted."""
+    go.set()
+    people = [Person(p, port, project_id, tokens[p], stop_at, go) for p in PEOPLE]
+    for p in people:
+        p.start()
+    wait_for(lambda: sum(len(p.acked) for p in people) >= half_of // 2, timeout=60, what="the first submissions")
+    return people
+
+
 def test_postgres_restart_during_claims_loses_and_duplicates_nothing(
     transactional_db: Any, world: World, tmp_path: Path
 ) -> None:
@@ -134,12 +146,8 @@ def test_postgres_restart_during_claims_loses_and_duplicates_nothing(
         server = start_server(env, tmp_path / "server.log")
         stop_at = time.monotonic() + 90
         go = threading.Event()
-        go.set()
-        people = [Person(p, server.port, project.pk, tokens[p], stop_at, go) for p in PEOPLE]
-        for p in people:
-            p.start()
+        people = start_people(server.port, project.pk, tokens, stop_at, go, half_of=ITEMS)
         done = lambda: sum(len(p.acked) for p in people)  # noqa: E731
-        wait_for(lambda: done() >= ITEMS // 2, timeout=60, what="the first submissions")
         restarted = time.monotonic()
         assert proxy.restart(DOWN_S) > 0  # under load: connections in use are cut
         wait_for(lambda: done() >= ITEMS, timeout=60, what="submissions after the first restart")

@@ -25,8 +25,8 @@ from django.db import connection
 
 from tests.conftest import World, services_env
 
-from .faultkit import free_port, start_server, tail, wait_for
-from .test_faults_postgres import OVERLAP, PEOPLE, Person, fault_project
+from .faultkit import free_port, start_server, tail
+from .test_faults_postgres import OVERLAP, Person, fault_project, start_people
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -107,13 +107,7 @@ def test_a_real_postgres_restart_during_claims_loses_and_duplicates_nothing(
         env = services_env(DATABASE_URL=url, QUORUM_THROTTLE_USER="1000000/min", QUORUM_DB_POOL_MAX="4")
         server = start_server(env, tmp_path / "server.log")
         stop_at = time.monotonic() + 90
-        go = threading.Event()
-        go.set()
-        people = [Person(p, server.port, project.pk, tokens[p], stop_at, go) for p in PEOPLE]
-        for p in people:
-            p.start()
-        done = lambda: sum(len(p.acked) for p in people)  # noqa: E731
-        wait_for(lambda: done() >= ITEMS // 2, timeout=60, what="the first submissions")
+        people = start_people(server.port, project.pk, tokens, stop_at, threading.Event(), half_of=ITEMS)
         restarted, restarted_wall = time.monotonic(), time.time()
         pg.restart()  # under load: every session ends, including the server's pooled connections
         back = time.monotonic()

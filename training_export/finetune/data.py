@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from inference.runtime.prompting import PreparedTask, head_tail
 
@@ -41,18 +42,23 @@ class Row:
         return len(self.tokens) - len(self.targets)
 
 
+def _json_lines(lines: Iterable[str | bytes], source: str) -> Iterator[tuple[int, Any]]:
+    """(line number, decoded value) of each non-blank JSON line; a bad one is named by its line."""
+    for line_no, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            yield line_no, json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise DataError(f"{source}:{line_no}: invalid JSON ({e.msg})") from e
+
+
 def parse_records(lines: Iterable[str | bytes], labels: Sequence[str], *, source: str = "input") -> list[Record]:
     """Records from JSON lines ``{"id", "text", "label"}``; blank lines skipped, errors name the line."""
     known = set(labels)
     out: list[Record] = []
     seen: set[str] = set()
-    for line_no, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{source}:{line_no}: invalid JSON ({e.msg})") from e
+    for line_no, obj in _json_lines(lines, source):
         if not isinstance(obj, dict):
             raise DataError(f"{source}:{line_no}: a line must be a JSON object")
         text, label = obj.get("text"), obj.get("label")
@@ -144,13 +150,9 @@ def snapshot_splits(
     """
     known = set(labels)
     out: dict[str, list[Record]] = {}
-    for line_no, raw in enumerate(lines, start=1):
-        if not raw.strip():
+    for _, obj in _json_lines(lines, source):
+        if not isinstance(obj, dict):
             continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{source}:{line_no}: invalid JSON ({e.msg})") from e
         label, text = obj.get("label"), obj.get("text")
         if label not in known or not isinstance(text, str) or not text.strip():
             continue

@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from annotation.importing.pipeline import run_import
 from annotation.models import ImportStatus, Project
 from annotation.services import import_create
-from workforce.access import AccessDenied, actor_for
-from workforce.models import Role, User
+from workforce.access import AccessDenied, actor_for, internal_user
+from workforce.models import Role
 
 
 class Command(BaseCommand):
@@ -33,11 +33,9 @@ class Command(BaseCommand):
         path: Path = opts["file"]
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
-        users = User.objects.filter(organization=project.organization, vendor__isnull=True, is_active=True)
-        if opts["as_user"]:
-            user = users.filter(username=opts["as_user"]).first()
-        else:
-            user = users.filter(role__in=[Role.ML_ENGINEER, Role.ADMIN]).order_by("role").first()
+        user = internal_user(
+            organization_id=project.organization_id, username=opts["as_user"], roles=(Role.ML_ENGINEER, Role.ADMIN)
+        )
         if user is None:
             raise CommandError("no internal ML engineer or admin to import as (use --as-user)")
         try:

@@ -12,8 +12,7 @@ from annotation.models import Project
 from training_export.build import run_build, snapshot_path
 from training_export.models import ExportFormat, SnapshotStatus, Strategy, TextLevel
 from training_export.services import snapshot_create
-from workforce.access import AccessDenied, actor_for
-from workforce.models import Role, User
+from workforce.access import AccessDenied, actor_for, internal_user
 
 
 class Command(BaseCommand):
@@ -32,8 +31,7 @@ class Command(BaseCommand):
         project = Project.objects.filter(pk=opts["project"]).first()
         if project is None:
             raise CommandError(f"no project {opts['project']}")
-        users = User.objects.filter(organization_id=project.organization_id, is_active=True, vendor__isnull=True)
-        user = (users.filter(username=opts["user"]) if opts["user"] else users.filter(role=Role.ADMIN)).first()
+        user = internal_user(organization_id=project.organization_id, username=opts["user"])
         if user is None:
             raise CommandError("no acting user: pass --user USERNAME (an internal ML engineer or admin)")
         try:

@@ -18,8 +18,7 @@ from annotation.models import Project
 from annotation.services import import_create
 from training_export.formats import FormatError
 from training_export.formats.text import labelstudio_to_records
-from workforce.access import AccessDenied, actor_for
-from workforce.models import Role, User
+from workforce.access import AccessDenied, actor_for, internal_user
 
 
 class Command(BaseCommand):
@@ -35,8 +34,7 @@ class Command(BaseCommand):
         project = Project.objects.filter(pk=opts["project"]).first()
         if project is None:
             raise CommandError(f"no project {opts['project']}")
-        users = User.objects.filter(organization_id=project.organization_id, is_active=True, vendor__isnull=True)
-        user = (users.filter(username=opts["user"]) if opts["user"] else users.filter(role=Role.ADMIN)).first()
+        user = internal_user(organization_id=project.organization_id, username=opts["user"])
         if user is None:
             raise CommandError("no acting user: pass --user USERNAME")
         try:
