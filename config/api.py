@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
-from rest_framework import exceptions, pagination, parsers
+from rest_framework import exceptions, negotiation, pagination, parsers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -32,6 +32,21 @@ class JSONParser(parsers.JSONParser):
             return super().parse(io.BytesIO(body), media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+
+
+class ContentNegotiation(negotiation.DefaultContentNegotiation):
+    """DRF's negotiation, answered at once for the common request: no format override and an Accept
+    header that is absent, ``*/*`` or the first renderer's own type, which DRF would answer with
+    that renderer too. The general path parses the query string and every media type in Accept on
+    each request: 3% of a web worker in the queue bench."""
+
+    def select_renderer(self, request: Any, renderers: Any, format_suffix: str | None = None) -> Any:
+        meta = request.META
+        if renderers and not format_suffix and "format=" not in meta.get("QUERY_STRING", ""):
+            first = renderers[0]  # DRF passes the view's renderer instances as a list
+            if meta.get("HTTP_ACCEPT", "*/*") in ("", "*/*", first.media_type):
+                return first, first.media_type
+        return super().select_renderer(request, renderers, format_suffix)
 
 
 class CursorPagination(pagination.CursorPagination):

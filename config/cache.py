@@ -97,11 +97,11 @@ class SharedRedisCache(RedisCache):
     delete_many = _unavailable(lambda *a, **k: None)(RedisCache.delete_many)
 
     @_unavailable(lambda *a, **k: 0)
-    def hit(self, key: str, window_seconds: int) -> int:
-        """Count one event under ``key`` (INCR, and EXPIRE when new, in one round trip); the count so
-        far. Rate limits count with it (config.throttling); 0 while Redis is unreachable."""
+    def hit(self, key: str, window_seconds: int, amount: int = 1) -> int:
+        """Count ``amount`` events under ``key`` (INCRBY, and EXPIRE when new, in one round trip); the
+        count so far. Rate limits count with it (config.throttling); 0 while Redis is unreachable."""
         full_key = self.make_and_validate_key(key)
         pipe = self._cache.get_client(full_key, write=True).pipeline(transaction=False)
-        pipe.incr(full_key)
+        pipe.incrby(full_key, amount)
         pipe.expire(full_key, window_seconds + 1, nx=True)
         return int(pipe.execute()[0])

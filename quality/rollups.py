@@ -70,13 +70,27 @@ _UPSERT_SQL = """
     RETURNING 1
 )"""
 
-_RECORD_SQL = """
+_RECORD_COLUMNS = (
+    "annotation_id, project_id, item_id, annotator_id, vendor_key, day, handling_ms, is_gold, gold_correct, "
+    "rejected, retracted"
+)
+_RECORD_VALUES = (
+    "%(r_project_id)s, %(r_item_id)s, %(r_annotator_id)s, %(r_vendor_key)s, %(r_day)s, %(r_handling_ms)s, "
+    "%(r_is_gold)s, %(r_gold_correct)s, FALSE, FALSE"
+)
+
+
+def _record_sql(annotation_source: str | None) -> str:
+    """The submission record (``rec``): its annotation id is the parameter ``r_annotation_id``, or
+    the ``id`` of the row of the CTE named ``annotation_source`` (written in the same statement)."""
+    if annotation_source is None:
+        source = f"VALUES (%(r_annotation_id)s, {_RECORD_VALUES})"
+    else:
+        source = f"SELECT {annotation_source}.id, {_RECORD_VALUES} FROM {annotation_source}"
+    return f"""
 rec AS (
-    INSERT INTO quality_submissionrecord
-        (annotation_id, project_id, item_id, annotator_id, vendor_key, day, handling_ms, is_gold, gold_correct,
-         rejected, retracted)
-    VALUES (%(r_annotation_id)s, %(r_project_id)s, %(r_item_id)s, %(r_annotator_id)s, %(r_vendor_key)s,
-            %(r_day)s, %(r_handling_ms)s, %(r_is_gold)s, %(r_gold_correct)s, FALSE, FALSE)
+    INSERT INTO quality_submissionrecord ({_RECORD_COLUMNS})
+    {source}
     ON CONFLICT (annotation_id) DO NOTHING
     RETURNING 1
 )"""
@@ -104,30 +118,79 @@ def _upsert(name: str, table: str, columns: list[str], conflict: tuple[str, ...]
     )
 
 
-def _pg_write(params: dict[str, Any], record: dict[str, Any] | None, mark_item: bool = False) -> bool:
-    """One statement: (the submission record, then) both day rows. With a record, the rows are bumped
-    only if the record is new, so a repeated call counts nothing; returns whether it was new."""
+def _pg_ctes(record: bool, mark_item: bool, annotation_source: str | None = None) -> str:
+    """The rollup writes as CTEs: (the submission record ``rec``, then) both day rows, ``a`` and
+    ``v``, bumped only if the record is new (and the item marked for the agreement fold, ``d``)."""
     counters = ["day", *COUNTERS, "hist"]
     ann = _upsert(
         "a",
         "quality_annotatorday",
         ["organization_id", "project_id", "annotator_id", "vendor_key", *counters],
         ("project_id", "annotator_id"),
-        record is not None,
+        record,
     )
     ven = _upsert(
         "v",
         "quality_vendorday",
         ["organization_id", "project_id", "vendor_id", "vendor_key", "shard", *counters],
         ("project_id", "vendor_key", "shard"),
-        record is not None,
+        record,
     )
+    if not record:
+        return f"{ann}, {ven}"
+    dirty = f", {_DIRTY_SQL}" if mark_item else ""
+    return f"{_record_sql(annotation_source)}, {ann}, {ven}{dirty}"
+
+
+def _pg_params(
+    *, project_id: int, annotator_id: int, vendor_key: int, day: date, incs: dict[str, int], bucket: int | None,
+    bsign: int, record: dict[str, Any] | None,
+) -> dict[str, Any]:
+    import orjson
+
+    params: dict[str, Any] = {
+        "project_id": project_id,
+        "annotator_id": annotator_id,
+        "vendor_key": vendor_key,
+        "vendor_id": vendor_key or None,
+        "shard": annotator_id % VENDOR_SHARDS,
+        "day": day,
+        "bucket": bucket,
+        "bsign": bsign,
+        "hist": orjson.dumps(_hist(bucket, bsign)).decode(),
+        **{c: int(incs.get(c, 0)) for c in COUNTERS},
+    }
     if record is not None:
-        dirty = f", {_DIRTY_SQL}" if mark_item else ""
-        sql = f"WITH {_RECORD_SQL}, {ann}, {ven}{dirty} SELECT (SELECT count(*) FROM rec), (SELECT count(*) FROM v)"
-        params = {**params, **{f"r_{k}": v for k, v in record.items()}}
+        params.update({f"r_{k}": v for k, v in record.items()})
+    return params
+
+
+def submission_ctes(
+    *, annotation_source: str, project_id: int, item_id: int, annotator_id: int, vendor_key: int, day: date,
+    handling_ms: int, bucket: int | None, mark_item: bool,
+) -> tuple[str, dict[str, Any]]:
+    """``bump`` of a new non-gold submission on PostgreSQL, as CTEs (and their parameters) for the
+    statement that writes the annotation itself: the record takes its id from the CTE named
+    ``annotation_source``, so the rollups commit with the annotation, in one round trip."""
+    record = {
+        "project_id": project_id, "item_id": item_id, "annotator_id": annotator_id, "vendor_key": vendor_key,
+        "day": day, "handling_ms": handling_ms, "is_gold": False, "gold_correct": False,
+    }
+    params = _pg_params(
+        project_id=project_id, annotator_id=annotator_id, vendor_key=vendor_key, day=day,
+        incs={"submitted": 1, "handling_ms": handling_ms}, bucket=bucket, bsign=1, record=record,
+    )
+    return _pg_ctes(True, mark_item, annotation_source), params
+
+
+def _pg_write(params: dict[str, Any], record: bool, mark_item: bool = False) -> bool:
+    """One statement: (the submission record, then) both day rows. With a record, the rows are bumped
+    only if the record is new, so a repeated call counts nothing; returns whether it was new."""
+    ctes = _pg_ctes(record, mark_item)
+    if record:
+        sql = f"WITH {ctes} SELECT (SELECT count(*) FROM rec), (SELECT count(*) FROM v)"
     else:
-        sql = f"WITH {ann}, {ven} SELECT 1, (SELECT count(*) FROM v)"
+        sql = f"WITH {ctes} SELECT 1, (SELECT count(*) FROM v)"
     # Prepared once per connection, as the queue's own statements are: planning this four-part upsert
     # cost more than running it, on every submission.
     row = fetch_one(sql, params)
@@ -191,21 +254,11 @@ def bump(
     bumped only if it is new; returns False when it already existed."""
     vendor_id = vendor_key or None
     if connection.vendor == "postgresql":
-        import orjson
-
-        params: dict[str, Any] = {
-            "project_id": project_id,
-            "annotator_id": annotator_id,
-            "vendor_key": vendor_key,
-            "vendor_id": vendor_id,
-            "shard": annotator_id % VENDOR_SHARDS,
-            "day": day,
-            "bucket": bucket,
-            "bsign": bsign,
-            "hist": orjson.dumps(_hist(bucket, bsign)).decode(),
-            **{c: int(incs.get(c, 0)) for c in COUNTERS},
-        }
-        return _pg_write(params, record, mark_item)
+        params = _pg_params(
+            project_id=project_id, annotator_id=annotator_id, vendor_key=vendor_key, day=day, incs=incs,
+            bucket=bucket, bsign=bsign, record=record,
+        )
+        return _pg_write(params, record is not None, mark_item)
     if record is not None:
         if SubmissionRecord.objects.filter(pk=record["annotation_id"]).exists():
             return False

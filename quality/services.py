@@ -36,7 +36,7 @@ from .models import (
     QualityConfig,
     SubmissionRecord,
 )
-from .rollups import bump, organization_of
+from .rollups import bump, organization_of, submission_ctes
 from .tasks import kick_agreement_fold
 
 
@@ -140,12 +140,39 @@ def record_submission(
         return False
     if is_gold:
         _gold_answered(project_id=project_id, annotator_id=annotator_id, vendor_id=vendor_id, correct=correct)
-    if not is_gold and labels:
-        if connection.vendor != "postgresql":
-            mark_dirty(item_id=item_id, project_id=project_id)  # PostgreSQL: marked in the rollup statement
+    if not is_gold and labels and connection.vendor != "postgresql":
+        mark_dirty(item_id=item_id, project_id=project_id)  # PostgreSQL: marked in the rollup statement
+    submission_recorded(project_id=project_id, vendor_id=vendor_id, fold=not is_gold and bool(labels))
+    return True
+
+
+def submission_rollup(
+    *,
+    annotation_source: str,
+    project_id: int,
+    item_id: int,
+    annotator_id: int,
+    vendor_id: int | None,
+    labels: list[str],
+    time_spent_ms: int,
+    day: date,
+) -> tuple[str, dict[str, Any]]:
+    """``record_submission`` of a new answer on a non-gold item, on PostgreSQL, as CTEs (and their
+    parameters) for the statement that writes the annotation (the CTE ``annotation_source``): the
+    queue's one-statement submit. Call ``submission_recorded`` once that statement has run."""
+    return submission_ctes(
+        annotation_source=annotation_source, project_id=project_id, item_id=item_id, annotator_id=annotator_id,
+        vendor_key=vendor_id or 0, day=day, handling_ms=time_spent_ms,
+        bucket=metrics.hist_bucket(time_spent_ms), mark_item=bool(labels),
+    )
+
+
+def submission_recorded(*, project_id: int, vendor_id: int | None, fold: bool) -> None:
+    """After a submission was counted: queue the agreement fold (``fold``: its item was marked) and
+    tell live dashboards; both wait for the commit."""
+    if fold:
         kick_agreement_fold()
     _announce(project_id, vendor_id)
-    return True
 
 
 _last_event: dict[int, float] = {}

@@ -94,6 +94,16 @@ class TokenCache:
 token_cache = TokenCache()
 
 
+def _copy_row(obj: Any) -> Any:
+    """A shallow copy of a model instance, as ``copy.copy`` makes it (its own attributes and state,
+    related rows shared) without the pickling protocol's detour: a third of the time of this class."""
+    clone = obj.__class__.__new__(obj.__class__)
+    clone.__dict__.update(obj.__dict__)
+    clone._state = copy.copy(obj._state)
+    clone._state.fields_cache = dict(obj._state.fields_cache)
+    return clone
+
+
 class TokenAuthentication(authentication.BaseAuthentication):
     keywords = ("bearer", "token")
 
@@ -121,8 +131,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             token.last_used_at = now
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         # Each request gets its own copies: views may set attributes on request.user.
-        user = copy.copy(token.user)
-        return user, copy.copy(token)
+        return _copy_row(token.user), _copy_row(token)
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'

@@ -12,7 +12,11 @@ released or already submitted takes no submission, except an identical retry (sa
 which returns the first submission unchanged.
 
 Claim and submit are the hot paths (hundreds a second): on PostgreSQL they are a few hand-written
-statements; the ORM versions below them are the portable path (SQLite) and the reference.
+statements; the ORM versions below them are the portable path (SQLite) and the reference. The
+everyday submit (a live lease, a non-gold item) is a read and then one writing statement in its own
+transaction (``_submit_live``): it takes its lease off the item's counter rather than recounting
+(the counter may then over-count expired leases until ``leased_until`` passes: an item is served
+late, never twice); anything else goes through the locked transaction below.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from privacy.clearance import RESTRICTED_FIELD, view_field
-from quality.services import record_retraction, record_submission
+from quality.services import record_retraction, record_submission, submission_recorded, submission_rollup
 from workforce.access import AccessDenied, Actor, require_role
 from workforce.models import Role, User
 
@@ -350,15 +354,16 @@ class _Held:
     overlap: int
 
 
-_LOCK_SQL = """
+# The lease with what submitting needs; {lock} is empty (a read) or locks the lease and its item.
+_HELD_SQL = """
 SELECT l.state, l.item_id, l.is_gold, l.expires_at, i.state, i.annotation_count, i.{view},
        p.id, p.kind, p.label_schema, COALESCE(i.overlap_target, p.overlap)
 FROM annotation_lease l
 JOIN annotation_item i ON i.id = l.item_id
 JOIN annotation_project p ON p.id = l.project_id
-WHERE l.id = %s AND l.annotator_id = %s
-FOR UPDATE OF l, i
+WHERE l.id = %s AND l.annotator_id = %s{lock}
 """
+_LOCK = "\nFOR UPDATE OF l, i"
 
 # One statement after the lock: the annotation, the item's counters (recounted from the leases:
 # this statement's snapshot is younger than the lock, so it sees every claim of the item) and the
@@ -389,6 +394,82 @@ SELECT id FROM ann
 """
 
 
+# The everyday submit, on a live lease of a non-gold item, as one statement in its own transaction
+# (autocommit): the lease ends only if it is still active and live once its row is locked; the
+# item's counters drop by this lease (a live lease is always counted there: see
+# ``annotation.queueing``) and its state is decided on its newest row version, which the update
+# reads after taking the row lock; the annotation and the quality rollups ({rollups}:
+# ``quality.services.submission_rollup``) are written from those rows. No row back: the lease
+# changed since it was read, and the locked path decides what to answer.
+_SUBMIT_LIVE_SQL = """
+WITH ls AS (
+    UPDATE annotation_lease SET state = 'submitted', ended_at = %(now)s
+    WHERE id = %(lease)s AND annotator_id = %(user)s AND state = 'active' AND NOT is_gold
+      AND expires_at > %(now)s
+    RETURNING item_id
+), itm AS (
+    UPDATE annotation_item i
+    SET annotation_count = i.annotation_count + 1,
+        lease_count = CASE WHEN i.leased_until > %(now)s AND i.lease_count > 1 THEN i.lease_count - 1 ELSE 0 END,
+        leased_until = CASE WHEN i.leased_until > %(now)s AND i.lease_count > 1 THEN i.leased_until END,
+        state = CASE WHEN i.state = 'open' AND i.annotation_count + 1 >= %(target)s THEN 'done' ELSE i.state END
+    FROM ls WHERE i.id = ls.item_id
+    RETURNING i.id
+), ann AS (
+    INSERT INTO annotation_annotation
+        (item_id, annotator_id, vendor_id, labels, spans, comment, time_spent_ms, source,
+         model_version, confidence, client_key, created_at, updated_at)
+    SELECT itm.id, %(user)s, %(vendor)s::bigint, %(labels)s::jsonb, %(spans)s::jsonb, %(comment)s,
+           %(time_spent_ms)s, 'human', '', NULL, %(client_key)s, %(now)s, %(now)s
+    FROM itm
+    RETURNING id
+), {rollups}
+SELECT id FROM ann
+"""
+
+
+def _submit_live(
+    actor: Actor, lease_id: int, held: _Held, labels: Any, spans: Any, comment: Any, time_spent_ms: int,
+    client_key: str, undo: timedelta,
+) -> Submitted | None:
+    """Submit on a live lease of a non-gold item in one round trip; None when the locked path must
+    decide (gold, ended or expired lease, or the lease changed meanwhile)."""
+    now = timezone.now()
+    if held.state != LeaseState.ACTIVE or held.is_gold or held.expires_at <= now:
+        return None
+    labels, spans, comment = _validate(held.kind, held.label_schema, held.view_text, labels, spans, comment)
+    user_id = actor.user.pk
+    annotation = Annotation(
+        item_id=held.item_id, annotator_id=user_id, vendor_id=actor.vendor_id, labels=labels, spans=spans,
+        comment=comment, time_spent_ms=max(0, int(time_spent_ms)), source=AnnotationSource.HUMAN,
+        client_key=client_key, created_at=now, updated_at=now,
+    )
+    rollups, params = submission_rollup(
+        annotation_source="ann", project_id=held.project_id, item_id=held.item_id, annotator_id=user_id,
+        vendor_id=actor.vendor_id, labels=labels, time_spent_ms=annotation.time_spent_ms,
+        day=timezone.localdate(now),
+    )
+    params.update(
+        now=now, lease=lease_id, user=user_id, target=held.overlap, vendor=actor.vendor_id,
+        labels=orjson.dumps(labels).decode(), spans=orjson.dumps(spans).decode(), comment=comment,
+        time_spent_ms=annotation.time_spent_ms, client_key=client_key,
+    )
+    sql = _SUBMIT_LIVE_SQL.format(rollups=rollups)
+    if connection.in_atomic_block:  # a caller's transaction: a failed statement must not abort it
+        with transaction.atomic():
+            row = fetch_one(sql, params)
+    else:
+        row = fetch_one(sql, params)
+    if row is None:
+        return None
+    annotation.pk = int(row[0])
+    annotation._state.adding = False
+    annotation._state.db = DEFAULT_DB_ALIAS
+    submission_recorded(project_id=held.project_id, vendor_id=actor.vendor_id, fold=bool(labels))
+    publish_counts(project_id=held.project_id, overlap=held.overlap)
+    return Submitted(annotation, True, now + undo)
+
+
 def _retry_of(user_id: int, item_id: int, client_key: str) -> Annotation | None:
     if not client_key:
         return None
@@ -412,6 +493,13 @@ def annotation_submit(
     user_id = actor.user.pk
     held: _Held | None = None
     try:
+        if connection.vendor == "postgresql":
+            held = _read_held(actor, lease_id, lock=False)
+            submitted = _submit_live(
+                actor, lease_id, held, labels, spans, comment, time_spent_ms, client_key, undo
+            )
+            if submitted is not None:
+                return submitted
         with transaction.atomic():
             held = _lock_held(actor, lease_id)
             if held.state != LeaseState.ACTIVE:
@@ -458,12 +546,18 @@ def annotation_submit(
     return Submitted(annotation, True, annotation.created_at + undo)
 
 
+def _read_held(actor: Actor, lease_id: int, *, lock: bool) -> _Held:
+    """The acting user's lease (PostgreSQL), locked with its item if ``lock``."""
+    sql = _HELD_SQL.format(view=view_field(actor.clearance), lock=_LOCK if lock else "")
+    row = fetch_one(sql, [lease_id, actor.user.pk])
+    if row is None:
+        raise Lease.DoesNotExist("No such lease.")
+    return _Held(*row)
+
+
 def _lock_held(actor: Actor, lease_id: int) -> _Held:
     if connection.vendor == "postgresql":
-        row = fetch_one(_LOCK_SQL.format(view=view_field(actor.clearance)), [lease_id, actor.user.pk])
-        if row is None:
-            raise Lease.DoesNotExist("No such lease.")
-        return _Held(*row)
+        return _read_held(actor, lease_id, lock=True)
     lease = _lock_lease(actor, lease_id)
     return _Held(
         lease.state, lease.item_id, lease.is_gold, lease.expires_at, lease.item.state,

@@ -58,7 +58,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "config.messages.LazyMessageMiddleware",  # the message store only when used
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Innermost: sees the final body of every view (DRF sets request.user for token auth by then).
     # Sync-only, so under ASGI Django runs the whole chain in one thread instead of hopping per middleware.
@@ -113,10 +113,18 @@ if QUORUM_MODE == "services":
     # never reused and pile up ("too many clients"). A psycopg pool hands them back after each request.
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # With a pool, CONN_HEALTH_CHECKS makes the pool check a connection as it is taken out: one
-        # that died idle (PostgreSQL restarted) is replaced instead of failing the request that got
-        # it (tests/reliability/test_faults_postgres.py).
+        # The pool checks a connection as it is taken out: one that died idle (PostgreSQL restarted)
+        # is replaced instead of failing the request that got it (tests/reliability/
+        # test_faults_postgres.py). This backend's check costs no round trip unless the socket has
+        # something to read (config/dbpool.py); psycopg's stock one costs one per request.
+        DATABASES["default"]["ENGINE"] = "config.postgres"
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        # The queue's hot statements are prepared once per pooled connection (annotation.queueing.sql):
+        # Django turns prepared statements off unless a threshold is set. Its own queries bind
+        # client-side and are never prepared either way. Behind a transaction-mode pooler that
+        # cannot keep prepared statements (PgBouncer before 1.21), set QUORUM_DB_PREPARE=0.
+        if os.environ.get("QUORUM_DB_PREPARE", "1") != "0":
+            DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,
             "max_size": int(os.environ.get("QUORUM_DB_POOL_MAX", "8")),
@@ -215,6 +223,7 @@ REST_FRAMEWORK: dict[str, Any] = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.api.ContentNegotiation",
     "DEFAULT_THROTTLE_CLASSES": [
         "config.throttling.AnonWindowThrottle",
         "config.throttling.UserWindowThrottle",

@@ -3,7 +3,14 @@ would give, so the fast path cannot drift from the documented shape."""
 
 from __future__ import annotations
 
-from annotation.api import AnnotationOut, ItemLeaseEnvelopeOut, annotation_payload, lease_payload
+from annotation.api import (
+    AnnotationOut,
+    ItemLeaseEnvelopeOut,
+    LeaseSubmitApi,
+    annotation_payload,
+    lease_payload,
+    plain_submit_fields,
+)
 from annotation.models import Annotation, Item
 from annotation.queueing.services import annotation_submit, lease_claim
 from workforce.access import actor_for
@@ -41,3 +48,34 @@ def test_annotation_payload_equals_the_serializer(world, project):
     )
     for annotation in (result.annotation, Annotation.objects.get(pk=result.annotation.pk)):
         assert annotation_payload(annotation) == AnnotationOut(annotation).data
+
+
+SUBMIT_BODIES = [
+    {}, {"labels": ["billing"]}, {"labels": ["billing"], "client_key": "k-1", "time_spent_ms": 1200},
+    {"labels": None, "spans": [{"start": 0, "end": 3, "label": "x"}], "comment": "fine"},
+    {"labels": "billing"}, {"labels": {"a": 1}}, {"extra": 1, "labels": []},
+    {"comment": ""}, {"comment": "  padded  "}, {"comment": "café"}, {"comment": "nul\x00"}, {"comment": "\ud800"},
+    {"comment": 5}, {"comment": 1.5}, {"comment": True}, {"comment": None}, {"comment": ["a"]},
+    {"client_key": ""}, {"client_key": " k "}, {"client_key": "k" * 64}, {"client_key": "k" * 65},
+    {"client_key": 7}, {"client_key": None}, {"client_key": "ключ"},
+    {"time_spent_ms": 0}, {"time_spent_ms": 86_400_000}, {"time_spent_ms": 86_400_001}, {"time_spent_ms": -1},
+    {"time_spent_ms": "12"}, {"time_spent_ms": 1.0}, {"time_spent_ms": 1.5}, {"time_spent_ms": True},
+    {"time_spent_ms": None}, {"time_spent_ms": "x"},
+    [], "text", None,
+]
+
+
+def test_plain_submit_fields_equal_the_serializer_or_defer_to_it():
+    """For every body the fast check takes, it gives the serializer's validated data; every body it
+    does not take, the serializer decides (and at least the everyday ones are taken)."""
+    taken = 0
+    for body in SUBMIT_BODIES:
+        fast = plain_submit_fields(body)
+        if fast is None:
+            continue
+        taken += 1
+        serializer = LeaseSubmitApi.InputSerializer(data=body)
+        assert serializer.is_valid(), (body, serializer.errors)
+        assert fast == dict(serializer.validated_data), body
+    assert plain_submit_fields({"labels": ["billing"], "client_key": "k-1", "time_spent_ms": 1200}) is not None
+    assert taken >= 12

@@ -173,6 +173,46 @@ def test_overlap_needs_distinct_annotators_and_never_the_same_twice(world):
     assert item.annotation_count == 2 and item.state == ItemState.DONE and item.lease_count == 0
 
 
+def test_a_submit_takes_its_own_lease_off_the_item_and_keeps_the_other_holders(world):
+    project = make_project(world, vendors=[world.offshore], overlap=3)
+    (item,) = make_items(project, 1)
+    a, b, c = make_annotators(world, 3, vendor=world.offshore)
+    la, lb = claim(a, project), claim(b, project)
+    submit(a, la)
+    item.refresh_from_db()
+    assert (item.annotation_count, item.lease_count, item.state) == (1, 1, ItemState.OPEN)
+    assert item.leased_until >= Lease.objects.get(pk=lb.pk).expires_at  # b still holds a slot
+    lc = claim(c, project)
+    assert lc.item_id == item.pk  # the third slot
+    submit(b, lb)
+    submit(c, lc)
+    item.refresh_from_db()
+    assert (item.annotation_count, item.lease_count, item.leased_until, item.state) == (3, 0, None, ItemState.DONE)
+
+
+def test_a_lease_that_ended_after_it_was_read_goes_the_locked_way(world, project, monkeypatch):
+    """The one-statement submit writes nothing when the lease is no longer active once locked; the
+    locked path then answers as for any ended lease."""
+    from annotation.queueing import services as queue_services
+
+    (item,) = make_items(project, 1)
+    a = world.users["off_annotator"]
+    lease = claim(a, project)
+    stale = queue_services._read_held(actor_for(a), lease.pk, lock=False)  # read while active
+    lease_skip(actor=actor_for(a), lease_id=lease.pk, reason="unclear")
+    real = queue_services._read_held
+
+    def read_held(actor, lease_id, *, lock):
+        return real(actor, lease_id, lock=lock) if lock else stale
+
+    monkeypatch.setattr(queue_services, "_read_held", read_held)
+    with pytest.raises(LeaseEnded):
+        submit(a, lease)
+    assert not Annotation.objects.filter(item=item).exists()
+    item.refresh_from_db()
+    assert item.annotation_count == 0 and item.state == ItemState.OPEN
+
+
 # --- leases: expiry, heartbeat, skip, release ---------------------------------------------------------------
 
 

@@ -135,3 +135,24 @@ def test_a_change_in_another_process_applies_within_a_second(world, monkeypatch)
     assert _client(plaintext).get("/api/v1/me").status_code == 200  # the epoch is read once a second
     clock[0] += 0.6
     assert _client(plaintext).get("/api/v1/me").json()["error"]["message"] == "API token revoked."
+
+
+def test_each_request_gets_its_own_copy_of_the_cached_user_and_token(world, django_assert_num_queries):
+    from rest_framework.test import APIRequestFactory
+
+    from workforce.authentication import TokenAuthentication, token_cache
+
+    _, plaintext = token_create(actor=actor_for(world.users["off_annotator"]), name="t", scopes=["read"])
+    request = APIRequestFactory().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    first_user, first_token = TokenAuthentication().authenticate(request)
+    with django_assert_num_queries(0):  # the cached row, its vendor with it
+        second_user, second_token = TokenAuthentication().authenticate(request)
+        assert second_user.vendor.name == world.users["off_annotator"].vendor.name
+    assert second_user is not first_user and second_token is not first_token
+    assert second_user == first_user and second_user.__dict__.keys() == first_user.__dict__.keys()
+    first_user.acting_note = "set by a view"
+    first_user.username = "changed"
+    cached = token_cache.get(plaintext.split("_")[1])
+    assert not hasattr(cached.user, "acting_note") and cached.user.username == "off_annotator"
+    assert not hasattr(second_user, "acting_note") and second_user.username == "off_annotator"
+    assert second_user._state is not first_user._state

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
 
 
 class Command(BaseCommand):
@@ -22,7 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         mode = settings.QUORUM["MODE"]
-        self.stdout.write(f"Quorum: {mode} mode, database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}")
+        self.stdout.write(f"Quorum: {mode} mode, database {connection.vendor}")
         env = dict(os.environ, DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.dev"))
         procs: list[subprocess.Popen[bytes]] = []
         if not opts["no_worker"]:
