@@ -529,3 +529,21 @@ def test_uncertainty_order_serves_the_least_confident_first_within_a_priority(wo
         Suggestion(item_id=b.pk, labels=["billing"], confidence=0.5, scores={}),
     ])
     assert claim(user, plain).item_id == a.pk
+
+
+def test_state_counts_of_a_slow_scan_are_kept_longer(world, project, monkeypatch):
+    """A project whose item scan is slow keeps its counts 50 times the scan's time (at most a
+    minute), so recounting costs at most 2% of a core however large the project."""
+    from django.core.cache import cache
+
+    from annotation.queueing import selectors
+
+    assert [selectors.counts_ttl(s) for s in (0.001, 0.2, 0.4, 30)] == [5, 10, 20, 60]
+    make_items(project, 3)
+    cache.clear()
+    ticks = iter([100.0, 100.4])  # the scan "took" 0.4 s
+    monkeypatch.setattr(selectors, "monotonic", lambda: next(ticks))
+    assert selectors._state_counts(project.pk)["total"] == 3
+    key = cache.make_and_validate_key(f"queue:state-counts:{project.pk}")
+    assert 15 < cache._cache.get_client().ttl(key) <= 20
+    cache.clear()
