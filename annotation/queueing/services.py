@@ -428,6 +428,25 @@ SELECT id FROM ann
 """
 
 
+def _new_annotation(
+    actor: Actor, held: _Held, labels: list[str], spans: list[dict[str, Any]], comment: str, time_spent_ms: int,
+    client_key: str, now: datetime,
+) -> Annotation:
+    """The acting annotator's human answer for the held item, validated, not yet written."""
+    return Annotation(
+        item_id=held.item_id, annotator_id=actor.user.pk, vendor_id=actor.vendor_id, labels=labels, spans=spans,
+        comment=comment, time_spent_ms=max(0, int(time_spent_ms)), source=AnnotationSource.HUMAN,
+        client_key=client_key, created_at=now, updated_at=now,
+    )
+
+
+def _mark_saved(annotation: Annotation, pk: int) -> None:
+    """The annotation was written by a hand-written statement: give it its id and a saved state."""
+    annotation.pk = pk
+    annotation._state.adding = False
+    annotation._state.db = DEFAULT_DB_ALIAS
+
+
 def _submit_live(
     actor: Actor, lease_id: int, held: _Held, labels: Any, spans: Any, comment: Any, time_spent_ms: int,
     client_key: str, undo: timedelta,
@@ -439,11 +458,7 @@ def _submit_live(
         return None
     labels, spans, comment = _validate(held.kind, held.label_schema, held.view_text, labels, spans, comment)
     user_id = actor.user.pk
-    annotation = Annotation(
-        item_id=held.item_id, annotator_id=user_id, vendor_id=actor.vendor_id, labels=labels, spans=spans,
-        comment=comment, time_spent_ms=max(0, int(time_spent_ms)), source=AnnotationSource.HUMAN,
-        client_key=client_key, created_at=now, updated_at=now,
-    )
+    annotation = _new_annotation(actor, held, labels, spans, comment, time_spent_ms, client_key, now)
     rollups, params = submission_rollup(
         annotation_source="ann", project_id=held.project_id, item_id=held.item_id, annotator_id=user_id,
         vendor_id=actor.vendor_id, labels=labels, time_spent_ms=annotation.time_spent_ms,
@@ -462,9 +477,7 @@ def _submit_live(
         row = fetch_one(sql, params)
     if row is None:
         return None
-    annotation.pk = int(row[0])
-    annotation._state.adding = False
-    annotation._state.db = DEFAULT_DB_ALIAS
+    _mark_saved(annotation, int(row[0]))
     submission_recorded(project_id=held.project_id, vendor_id=actor.vendor_id, fold=bool(labels))
     publish_counts(project_id=held.project_id, overlap=held.overlap)
     return Submitted(annotation, True, now + undo)
@@ -518,11 +531,7 @@ def annotation_submit(
             item_state = held.item_state
             if not held.is_gold and item_state == ItemState.OPEN and held.annotation_count + 1 >= held.overlap:
                 item_state = ItemState.DONE
-            annotation = Annotation(
-                item_id=held.item_id, annotator_id=user_id, vendor_id=actor.vendor_id, labels=labels,
-                spans=spans, comment=comment, time_spent_ms=max(0, int(time_spent_ms)),
-                source=AnnotationSource.HUMAN, client_key=client_key, created_at=now, updated_at=now,
-            )
+            annotation = _new_annotation(actor, held, labels, spans, comment, time_spent_ms, client_key, now)
             if connection.vendor == "postgresql":
                 _write_submit_postgres(annotation, lease_id, item_state, now)
             else:
@@ -579,9 +588,7 @@ def _write_submit_postgres(annotation: Annotation, lease_id: int, item_state: st
         },
     )
     assert row is not None
-    annotation.pk = int(row[0])
-    annotation._state.adding = False
-    annotation._state.db = DEFAULT_DB_ALIAS
+    _mark_saved(annotation, int(row[0]))
 
 
 def _write_submit_portable(annotation: Annotation, lease_id: int, held: _Held, item_state: str, now: datetime) -> None:
